@@ -1,0 +1,80 @@
+"""Layanan: community knowledge base and Q&A for Indonesian public services."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from . import errors, i18n, templating
+from .config import default_config
+from .db import init_sqlite
+from .extensions import csrf, db, login_manager
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create and configure the application.
+
+    ``test_config`` overrides the embedded defaults (and the environment);
+    tests pass a throw-away database URL through it.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(default_config(app.instance_path))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.update(test_config)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    _init_login(app)
+    with app.app_context():
+        init_sqlite(db.engine)
+
+    i18n.init_app(app)
+    templating.init_app(app)
+    errors.init_app(app)
+
+    from .auth import bp as auth_bp
+    from kb import bp as kb_bp
+    from kb.api import bp as kb_api_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(kb_bp)
+    app.register_blueprint(kb_api_bp)
+
+    from . import cli
+
+    cli.init_app(app)
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'self'",
+        )
+        return response
+
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from .models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Silakan masuk untuk melanjutkan."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        uid, _, version = token.partition(":")
+        if not uid.isdigit() or not version.lstrip("-").isdigit():
+            return None
+        user = db.session.get(User, int(uid))
+        if user is None or not user.is_active or user.session_version != int(version):
+            return None
+        return user

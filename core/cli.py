@@ -1,0 +1,70 @@
+"""Command-line interface: ``flask init-db``, ``flask content load``,
+``flask create-user``."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from .extensions import db
+from .models import Role
+
+
+def init_db() -> None:
+    # Import every module that defines tables before creating them.
+    import kb.models  # noqa: F401
+    from . import models  # noqa: F401
+
+    db.create_all()
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create missing tables (existing data is kept)."""
+    init_db()
+    click.echo("Basis data siap.")
+
+
+content_cli = AppGroup("content", help="Load content folders (services, categories, agencies).")
+
+
+@content_cli.command("load")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+def content_load(directory: str | None) -> None:
+    """Load DIRECTORY (default: the bundled content/) idempotently."""
+    from kb.loader import ContentError, load_directory
+
+    directory = directory or current_app.config["CONTENT_DIR"]
+    init_db()
+    try:
+        report = load_directory(directory)
+    except ContentError as exc:
+        click.echo(f"Konten di {directory} tidak dimuat; perbaiki {len(exc.problems)} masalah berikut:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        raise SystemExit(1)
+    click.echo(f"Konten dimuat dari {directory}: {report.summary()}")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.MEMBER.value, show_default=True)
+@click.option("--email", default=None)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              envvar="LAYANAN_PASSWORD", help="Prompted for when not given (or set LAYANAN_PASSWORD).")
+def create_user_command(username: str, role: str, email: str | None, password: str) -> None:
+    """Create an account with the given role."""
+    from .auth.services import AccountError, create_user
+
+    init_db()
+    try:
+        user = create_user(username, password, email=email, role=Role(role), allow_reserved=True)
+    except AccountError as exc:
+        raise click.ClickException(f"{exc.field}: {exc.message}")
+    click.echo(f"Pengguna {user.username} dibuat dengan peran {user.role.value}.")
+
+
+def init_app(app) -> None:
+    app.cli.add_command(init_db_command)
+    app.cli.add_command(content_cli)
+    app.cli.add_command(create_user_command)

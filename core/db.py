@@ -1,0 +1,65 @@
+"""Database plumbing: SQLite pragmas and explicit write transactions.
+
+SQLite's default (deferred) transactions let two writers read the same row
+and then both try to upgrade to a write lock; one of them fails with
+"database is locked" or, worse, acts on stale data.  Every write in this
+app goes through :func:`write_transaction`, which on SQLite starts the
+transaction with ``BEGIN IMMEDIATE`` so the write lock is taken before
+anything is read, and ``busy_timeout`` makes the second writer wait.
+"""
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .extensions import db
+
+_WRITE_TXN: contextvars.ContextVar[bool] = contextvars.ContextVar("write_txn", default=False)
+
+
+def init_sqlite(engine: Engine) -> None:
+    """Install pragmas and our own BEGIN on a SQLite engine (no-op otherwise)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_con, _record):  # pragma: no cover - exercised implicitly
+        # Let SQLAlchemy's "begin" event emit BEGIN itself instead of
+        # pysqlite's implicit, late BEGIN.
+        dbapi_con.isolation_level = None
+        cur = dbapi_con.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+        for pragma in ("synchronous=NORMAL", "busy_timeout=10000", "foreign_keys=ON"):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # pragma: no cover - exercised implicitly
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _WRITE_TXN.get() else "BEGIN")
+
+
+@contextmanager
+def write_transaction() -> Iterator:
+    """Run the block as one write transaction and commit it.
+
+    Any read transaction the request already holds is ended first, so the
+    block re-reads what it needs under the write lock.  On error everything
+    in the block is rolled back and the exception propagates.
+    """
+    session = db.session()  # the real Session behind the scoped proxy
+    if session.in_transaction():
+        session.commit()
+    token = _WRITE_TXN.set(True)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _WRITE_TXN.reset(token)

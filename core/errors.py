@@ -1,0 +1,53 @@
+"""Error pages: HTML for people, JSON under /api/."""
+from __future__ import annotations
+
+from flask import jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+from .i18n import _
+
+MESSAGES = {
+    400: "Permintaan tidak dapat diproses. Periksa kembali isian Anda.",
+    401: "Silakan masuk terlebih dahulu.",
+    403: "Anda tidak memiliki izin untuk tindakan ini.",
+    404: "Halaman yang Anda cari tidak ditemukan.",
+    405: "Metode permintaan tidak diizinkan.",
+    409: "Terjadi konflik dengan perubahan lain. Muat ulang halaman lalu coba lagi.",
+    413: "Isian terlalu besar.",
+    429: "Terlalu banyak permintaan. Coba lagi sebentar lagi.",
+    500: "Terjadi kesalahan pada server. Tim kami sudah dicatat untuk memeriksanya.",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def render_error(code: int, message: str | None = None):
+    message = message or _(MESSAGES.get(code, "Terjadi kesalahan."))
+    if wants_json():
+        return jsonify({"error": {"code": code, "message": message}}), code
+    return render_template("core/error.html", code=code, message=message), code
+
+
+def init_app(app) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        return render_error(400, _("Sesi formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu kirim lagi."))
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if exc.code is None or exc.code < 400:
+            return exc
+        # abort(404, "pesan") carries a message for the visitor; werkzeug's
+        # own English default descriptions are replaced by ours.
+        custom = exc.description if exc.description != type(exc).description else None
+        return render_error(exc.code, custom)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return render_error(500)

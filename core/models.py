@@ -1,0 +1,86 @@
+"""Accounts and roles."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Role(str, enum.Enum):
+    MEMBER = "member"
+    MODERATOR = "moderator"
+    KNOWLEDGE_MANAGER = "knowledge_manager"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return {
+            "member": "Anggota",
+            "moderator": "Moderator",
+            "knowledge_manager": "Pengelola Pengetahuan",
+            "admin": "Admin",
+        }[self.value]
+
+
+# What each role may do on top of the roles below it.  Checks elsewhere ask
+# for a capability, never compare role names directly.
+CAPABILITIES: dict[Role, frozenset[str]] = {
+    Role.MEMBER: frozenset({"post", "vote", "flag"}),
+    Role.MODERATOR: frozenset({"post", "vote", "flag", "moderate"}),
+    Role.KNOWLEDGE_MANAGER: frozenset({"post", "vote", "flag", "curate"}),
+    Role.ADMIN: frozenset({"post", "vote", "flag", "moderate", "curate", "admin"}),
+}
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[Role] = mapped_column(sa.Enum(Role, native_enum=False, length=20), default=Role.MEMBER)
+    display_name: Mapped[str | None] = mapped_column(sa.String(80))
+    # Bumped on logout, password change and suspension: every cookie that
+    # carries the old value stops working at once.
+    session_version: Mapped[int] = mapped_column(default=0)
+    suspended_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    # Flask-Login "alternative token": id plus session version.
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_until is not None and self.suspended_until > utcnow()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return not self.is_suspended
+
+    def can(self, capability: str) -> bool:
+        return capability in CAPABILITIES[self.role]
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role.value}>"

@@ -1,0 +1,36 @@
+"""Jinja filters and globals shared by every blueprint."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from .i18n import current_language
+
+MONTHS_ID = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+             "September", "Oktober", "November", "Desember"]
+MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December"]
+
+
+def format_rupiah(amount: int | None) -> str:
+    if amount is None:
+        return ""
+    return "Rp" + f"{amount:,}".replace(",", ".")
+
+
+def format_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    months = MONTHS_EN if current_language() == "en" else MONTHS_ID
+    return f"{value.day} {months[value.month - 1]} {value.year}"
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return f"{format_date(value)}, {value:%H:%M} UTC"
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters.update(rupiah=format_rupiah, tanggal=format_date, waktu=format_datetime)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
