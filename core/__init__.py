@@ -68,6 +68,7 @@ def _init_login(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Silakan masuk untuk melanjutkan."
     login_manager.login_message_category = "info"
+    login_manager.localize_callback = i18n.gettext
 
     @login_manager.user_loader
     def load_user(token: str):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .extensions import db
 from .models import Role
@@ -19,6 +19,7 @@ def init_db() -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create missing tables (existing data is kept)."""
     init_db()
@@ -52,6 +53,7 @@ def content_load(directory: str | None) -> None:
 @click.option("--email", default=None)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
               envvar="LAYANAN_PASSWORD", help="Prompted for when not given (or set LAYANAN_PASSWORD).")
+@with_appcontext
 def create_user_command(username: str, role: str, email: str | None, password: str) -> None:
     """Create an account with the given role."""
     from .auth.services import AccountError, create_user

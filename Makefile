@@ -1,0 +1,28 @@
+# Two commands on a fresh machine:  make run   |   make test
+VENV   ?= .venv
+PYTHON ?= python3
+PY      = $(VENV)/bin/python
+FLASK   = $(VENV)/bin/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test install clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(FLASK) init-db
+	$(FLASK) content load
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

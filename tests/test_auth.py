@@ -1,0 +1,131 @@
+import pytest
+import sqlalchemy as sa
+
+from core.extensions import db
+from core.models import Role, User, utcnow
+from core.security import is_safe_next
+
+
+def logged_in(client) -> bool:
+    return 'action="/keluar"' in client.get("/").get_data(as_text=True)
+
+
+def test_register_logs_in_and_hashes_password(app, client, auth):
+    resp = auth.register()
+    assert resp.status_code == 302
+    assert logged_in(client)
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == "warga01"))
+        assert user.role is Role.MEMBER
+        assert user.password_hash != "kata-sandi-aman" and user.check_password("kata-sandi-aman")
+
+
+@pytest.mark.parametrize("username,password,confirm,message", [
+    ("ab", "kata-sandi-aman", "kata-sandi-aman", "3 sampai 40"),
+    ("nama spasi", "kata-sandi-aman", "kata-sandi-aman", "Gunakan huruf"),
+    ("warga02", "pendek", "pendek", "10 sampai 128"),
+    ("warga02", "kata-sandi-aman", "lain-lain-lain", "tidak sama"),
+    ("admin", "kata-sandi-aman", "kata-sandi-aman", "dicadangkan"),
+])
+def test_register_validation(client, auth, username, password, confirm, message):
+    resp = client.post("/daftar", data={"csrf_token": auth.token("/daftar"), "username": username,
+                                        "password": password, "confirm": confirm})
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    assert message in html
+    assert f'value="{username}"' in html  # what the user typed is kept
+
+
+def test_duplicate_username_case_insensitive(client, auth, make_user):
+    make_user("Warga01")
+    resp = auth.register("warga01")
+    assert resp.status_code == 400 and "sudah dipakai" in resp.get_data(as_text=True)
+
+
+def test_login_generic_error_and_success(client, auth, make_user):
+    make_user()
+    resp = auth.login(password="salah-sekali-ya")
+    assert resp.status_code == 400 and "Nama pengguna atau kata sandi salah." in resp.get_data(as_text=True)
+    resp = auth.login(username="tidak-ada")
+    assert "Nama pengguna atau kata sandi salah." in resp.get_data(as_text=True)
+    resp = auth.login()
+    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+
+
+def test_login_by_email(client, auth, make_user):
+    make_user(email="warga@example.id")
+    assert auth.login(username="WARGA@example.id").status_code == 302
+
+
+def test_logout_requires_post_and_invalidates_copied_cookie(app, client, auth, make_user):
+    make_user()
+    auth.login(remember="y")
+    assert logged_in(client)
+    stolen = {c.key: c.value for c in client._cookies.values()}
+    assert "remember_token" in stolen
+    assert client.get("/keluar").status_code == 405
+    assert auth.logout().status_code == 302
+    assert not logged_in(client)
+    # A copy of the cookies taken before logout no longer works.
+    other = app.test_client()
+    for key, value in stolen.items():
+        other.set_cookie(key, value)
+    assert not logged_in(other)
+
+
+def test_suspended_user_is_logged_out_and_cannot_login(app, client, auth, make_user):
+    from datetime import timedelta
+
+    uid = make_user()
+    auth.login()
+    with app.app_context():
+        db.session.get(User, uid).suspended_until = utcnow() + timedelta(days=1)
+        db.session.commit()
+    assert not logged_in(client)
+    resp = auth.login()
+    assert resp.status_code == 400 and "ditangguhkan" in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target,ok", [
+    ("/layanan/skck", True), ("/cari?q=ktp", True),
+    ("//evil.example", False), ("/\\evil.example", False), ("\\\\evil.example", False),
+    ("https://evil.example/", False), ("javascript:alert(1)", False), ("", False), (None, False),
+    ("/\tevil", False), ("layanan", False),
+])
+def test_is_safe_next(target, ok):
+    assert is_safe_next(target) is ok
+
+
+def test_login_redirects_only_to_safe_next(client, auth, make_user):
+    make_user()
+    resp = auth.login(next="https://evil.example/")
+    assert resp.headers["Location"] == "/"
+    auth.logout()
+    resp = auth.login(next="/layanan/skck")
+    assert resp.headers["Location"] == "/layanan/skck"
+
+
+def test_create_user_cli_with_role(app, runner):
+    result = runner.invoke(args=["create-user", "pengelola", "--role", "knowledge_manager", "--password",
+                                 "kata-sandi-aman"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == "pengelola"))
+        assert user.role is Role.KNOWLEDGE_MANAGER and user.can("curate") and not user.can("moderate")
+    result = runner.invoke(args=["create-user", "pengelola", "--password", "kata-sandi-aman"])
+    assert result.exit_code != 0 and "sudah dipakai" in result.output
+    result = runner.invoke(args=["create-user", "x2", "--role", "raja", "--password", "kata-sandi-aman"])
+    assert result.exit_code != 0
+
+
+def test_role_capabilities():
+    assert User(role=Role.MEMBER).can("post") and not User(role=Role.MEMBER).can("moderate")
+    assert User(role=Role.MODERATOR).can("moderate") and not User(role=Role.MODERATOR).can("curate")
+    assert User(role=Role.KNOWLEDGE_MANAGER).can("curate")
+    admin = User(role=Role.ADMIN)
+    assert all(admin.can(c) for c in ("post", "moderate", "curate", "admin"))
+
+
+def test_init_db_cli(empty_app):
+    result = empty_app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0 and "siap" in result.output
