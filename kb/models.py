@@ -79,6 +79,12 @@ class Service(db.Model):
     def is_free(self) -> bool:
         return bool(self.fees) and all(f.kind == "free" for f in self.fees)
 
+    @property
+    def lowest_fee(self) -> int | None:
+        """Smallest fixed amount, for the "from RpX" summary (None if none is fixed)."""
+        amounts = [f.amount for f in self.fees if f.kind == "fixed"]
+        return min(amounts) if amounts else None
+
 
 class Requirement(db.Model):
     __tablename__ = "kb_requirements"

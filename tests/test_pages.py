@@ -21,6 +21,7 @@ def test_service_page_shows_every_field(client):
                     "Dasar Hukum", "Kontak", "Terakhir ditinjau", "Riwayat perubahan"):
         assert heading in html, heading
     assert "Rp650.000" in html and "Rp1.000.000" in html          # fees in rupiah
+    assert "Mulai Rp350.000" in html
     assert "Paling lama 4 hari kerja" in html                     # duration
     assert "Daftar dan pilih jadwal kedatangan" in html           # steps
     assert "https://www.imigrasi.go.id" in html                   # channel / contact
