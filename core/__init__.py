@@ -38,10 +38,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .auth import bp as auth_bp
     from kb import bp as kb_bp
     from kb.api import bp as kb_api_bp
+    from forum import bp as forum_bp
+    from forum.api import bp as forum_api_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(kb_bp)
     app.register_blueprint(kb_api_bp)
+    app.register_blueprint(forum_bp)
+    app.register_blueprint(forum_api_bp)
 
     from . import cli
 
@@ -69,6 +73,17 @@ def _init_login(app: Flask) -> None:
     login_manager.login_message = "Silakan masuk untuk melanjutkan."
     login_manager.login_message_category = "info"
     login_manager.localize_callback = i18n.gettext
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        from flask import flash, redirect, request, url_for
+
+        from .errors import render_error, wants_json
+
+        if wants_json():
+            return render_error(401)
+        flash(i18n.gettext(login_manager.login_message), "info")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
     @login_manager.user_loader
     def load_user(token: str):

@@ -12,6 +12,7 @@ from .models import Role
 
 def init_db() -> None:
     # Import every module that defines tables before creating them.
+    import forum.models  # noqa: F401
     import kb.models  # noqa: F401
     from . import models  # noqa: F401
 
@@ -33,18 +34,20 @@ content_cli = AppGroup("content", help="Load content folders (services, categori
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 def content_load(directory: str | None) -> None:
     """Load DIRECTORY (default: the bundled content/) idempotently."""
-    from kb.loader import ContentError, load_directory
+    from .contentio import ContentError, load_content
 
     directory = directory or current_app.config["CONTENT_DIR"]
     init_db()
     try:
-        report = load_directory(directory)
+        summary = load_content(directory)
     except ContentError as exc:
         click.echo(f"Konten di {directory} tidak dimuat; perbaiki {len(exc.problems)} masalah berikut:", err=True)
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
         raise SystemExit(1)
-    click.echo(f"Konten dimuat dari {directory}: {report.summary()}")
+    click.echo(f"Konten dimuat dari {directory}:")
+    for line in summary:
+        click.echo(f"  {line}")
 
 
 @click.command("create-user")

@@ -49,9 +49,15 @@ def write_transaction() -> Iterator:
 
     Any read transaction the request already holds is ended first, so the
     block re-reads what it needs under the write lock.  On error everything
-    in the block is rolled back and the exception propagates.
+    in the block is rolled back and the exception propagates.  Nested calls
+    join the outermost transaction.
     """
     session = db.session()  # the real Session behind the scoped proxy
+    if _WRITE_TXN.get():
+        # Already inside a write transaction (e.g. a bulk content load that
+        # calls the same services): join it; the outer block commits.
+        yield session
+        return
     if session.in_transaction():
         session.commit()
     token = _WRITE_TXN.set(True)

@@ -55,12 +55,17 @@ class User(UserMixin, db.Model):
     # carries the old value stops working at once.
     session_version: Mapped[int] = mapped_column(default=0)
     suspended_until: Mapped[datetime | None] = mapped_column()
+    # Kept in step with votes and accepts by forum.services, in the same
+    # transaction; forum.services.compute_reputation recomputes it from scratch.
+    reputation: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
+        if not self.password_hash or self.password_hash.startswith("!"):
+            return False  # "!" marks accounts that cannot log in (seed authors)
         return check_password_hash(self.password_hash, password)
 
     # Flask-Login "alternative token": id plus session version.

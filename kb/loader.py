@@ -12,30 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-import yaml
 
 from core.db import write_transaction
 from core.extensions import db
 
+from core.contentio import ContentError, ContentProblem, parse_yaml, read_text
+
 from .models import Agency, Category
 from .record import SLUG_RE, RecordError, ServiceRecord, parse_record
 from .services import save_service, upsert_agency, upsert_category
-
-
-@dataclass
-class ContentProblem:
-    path: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.field}: {self.message}"
-
-
-class ContentError(Exception):
-    def __init__(self, problems: list[ContentProblem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
 
 
 @dataclass
@@ -64,33 +49,13 @@ def split_front_matter(text: str) -> tuple[str, str]:
     return text[4:end + 1], text[end + 5:]
 
 
-def _yaml(text: str, path: str, problems: list[ContentProblem]) -> Any:
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"baris {mark.line + 1}" if mark else "YAML"
-        problems.append(ContentProblem(path, where, f"YAML tidak valid: {getattr(exc, 'problem', exc)}"))
-        return None
-
-
-def _read(path: Path, problems: list[ContentProblem], rel: str) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        problems.append(ContentProblem(rel, "file", "bukan teks UTF-8"))
-    except OSError as exc:
-        problems.append(ContentProblem(rel, "file", f"tidak bisa dibaca: {exc.strerror}"))
-    return None
-
-
 def _parse_simple_list(path: Path, rel: str, kind: str, allowed: dict[str, bool],
                        problems: list[ContentProblem]) -> list[dict]:
     """categories.yml / agencies.yml: a YAML list of mappings."""
-    text = _read(path, problems, rel)
+    text = read_text(path, rel, problems)
     if text is None:
         return []
-    data = _yaml(text, rel, problems)
+    data = parse_yaml(text, rel, problems)
     if data is None:
         return []
     if not isinstance(data, list):
@@ -130,7 +95,7 @@ def _parse_simple_list(path: Path, rel: str, kind: str, allowed: dict[str, bool]
 
 
 def parse_service_file(path: Path, rel: str, problems: list[ContentProblem]) -> ServiceRecord | None:
-    text = _read(path, problems, rel)
+    text = read_text(path, rel, problems)
     if text is None:
         return None
     try:
@@ -138,7 +103,7 @@ def parse_service_file(path: Path, rel: str, problems: list[ContentProblem]) -> 
     except ValueError as exc:
         problems.append(ContentProblem(rel, "front matter", str(exc)))
         return None
-    meta = _yaml(front, rel, problems)
+    meta = parse_yaml(front, rel, problems)
     if meta is None and not front.strip():
         problems.append(ContentProblem(rel, "front matter", "kosong"))
         return None
@@ -155,7 +120,7 @@ def parse_service_file(path: Path, rel: str, problems: list[ContentProblem]) -> 
     return record
 
 
-def parse_directory(directory: str | Path) -> tuple[list[dict], list[dict], list[tuple[str, ServiceRecord]]]:
+def parse_directory(directory: str | Path, *, allow_empty: bool = False) -> tuple[list[dict], list[dict], list[tuple[str, ServiceRecord]]]:
     """Parse and check a folder without touching the database (except to
     resolve references to categories and agencies loaded earlier)."""
     root = Path(directory)
@@ -195,7 +160,7 @@ def parse_directory(directory: str | Path) -> tuple[list[dict], list[dict], list
             problems.append(ContentProblem(rel, "slug", f"'{record.slug}' sudah dipakai oleh {seen[record.slug]}"))
         seen[record.slug] = rel
 
-    if not categories and not agencies and not files:
+    if not categories and not agencies and not files and not allow_empty:
         problems.append(ContentProblem(str(directory), "folder",
                                        "tidak berisi categories.yml, agencies.yml maupun services/*.md"))
     if problems:
@@ -204,18 +169,25 @@ def parse_directory(directory: str | Path) -> tuple[list[dict], list[dict], list
 
 
 def load_directory(directory: str | Path) -> LoadReport:
-    categories, agencies, services = parse_directory(directory)
-    report = LoadReport()
+    """Load only the knowledge-base part of a folder."""
+    parsed = parse_directory(directory)
     with write_transaction():
-        for position, c in enumerate(categories):
-            report.categories += upsert_category(c["slug"], c["name"], name_en=c.get("name_en"),
-                                                 description=c.get("description") or "", position=position)
-        for a in agencies:
-            report.agencies += upsert_agency(a["slug"], a["name"], short_name=a.get("short_name"),
-                                             website=a.get("website"), description=a.get("description") or "")
-        db.session.flush()
-        for rel, record in services:
-            result = save_service(record, source=f"content:{rel}", note="Dimuat dari berkas konten")
-            bucket = report.created if result.created else report.updated if result.changed else report.unchanged
-            bucket.append(record.slug)
+        return write_parsed(parsed)
+
+
+def write_parsed(parsed) -> LoadReport:
+    """Write what parse_directory returned; the caller holds the transaction."""
+    categories, agencies, services = parsed
+    report = LoadReport()
+    for position, c in enumerate(categories):
+        report.categories += upsert_category(c["slug"], c["name"], name_en=c.get("name_en"),
+                                             description=c.get("description") or "", position=position)
+    for a in agencies:
+        report.agencies += upsert_agency(a["slug"], a["name"], short_name=a.get("short_name"),
+                                         website=a.get("website"), description=a.get("description") or "")
+    db.session.flush()
+    for rel, record in services:
+        result = save_service(record, source=f"content:{rel}", note="Dimuat dari berkas konten")
+        bucket = report.created if result.created else report.updated if result.changed else report.unchanged
+        bucket.append(record.slug)
     return report

@@ -1,0 +1,16 @@
+from flask import Blueprint
+
+bp = Blueprint("forum", __name__, template_folder="templates")
+
+
+@bp.record_once
+def _register_template_helpers(state):
+    # The knowledge base shows related threads without importing the forum:
+    # it calls these globals only when the forum is installed.
+    from .queries import related_question_count, related_questions
+
+    state.app.jinja_env.globals.update(related_questions=related_questions,
+                                       related_question_count=related_question_count)
+
+
+from . import views  # noqa: E402,F401

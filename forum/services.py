@@ -1,0 +1,420 @@
+"""Every forum write.  Each public function is one transaction.
+
+Votes, accepts and reputation change together in that transaction, so a
+post's score always equals the sum of its votes and a user's reputation
+equals :func:`compute_reputation`.  Edits carry the version the editor
+started from; a stale version raises :class:`EditConflict` instead of
+overwriting someone else's change.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from core.db import write_transaction
+from core.extensions import db
+from core.markup import render_markdown
+from core.models import User, utcnow
+
+from .models import FLAG_REASONS, Answer, Comment, Flag, Post, Question, Revision, Tag, Vote
+
+REP_QUESTION_UP = 5
+REP_ANSWER_UP = 10
+REP_DOWN = -2
+REP_ACCEPTED = 15
+REP_ACCEPTER = 2
+
+TITLE_MIN, TITLE_MAX = 15, 150
+BODY_MIN, BODY_MAX = 20, 30_000
+COMMENT_MIN, COMMENT_MAX = 5, 600
+MAX_TAGS, MAX_SERVICES = 5, 5
+TAG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,29}$")
+
+
+class ForumError(Exception):
+    """A rule refused the action; ``message`` is shown to the user."""
+
+    status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(ForumError):
+    status = 404
+
+
+class Forbidden(ForumError):
+    status = 403
+
+
+class ValidationFailed(ForumError):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("Periksa kembali isian Anda.")
+        self.errors = errors
+
+
+class EditConflict(ForumError):
+    status = 409
+
+    def __init__(self, post: Post):
+        super().__init__("Tulisan ini sudah diubah orang lain sejak Anda mulai menyunting.")
+        self.current_version = post.version
+        self.current_body = post.body_md
+        self.current_title = getattr(post, "title", None)
+
+
+# ---------------------------------------------------------------- validation
+
+def _clean(text: str | None) -> str:
+    return (text or "").replace("\r\n", "\n").replace("\x00", "").strip()
+
+
+def parse_tags(raw) -> list[str]:
+    if isinstance(raw, str):
+        items = re.split(r"[,\s]+", raw)
+    elif isinstance(raw, (list, tuple)):
+        items = [str(t) for t in raw]
+    else:
+        items = []
+    out = []
+    for item in items:
+        tag = item.strip().lower().lstrip("#")
+        if tag and tag not in out:
+            out.append(tag)
+    return out
+
+
+def _check_question(title: str, body: str, tags: list[str], service_slugs: list[str]) -> dict[str, str]:
+    errors = {}
+    if not TITLE_MIN <= len(title) <= TITLE_MAX:
+        errors["title"] = f"Judul {TITLE_MIN}–{TITLE_MAX} karakter; tulis pertanyaan Anda dalam satu kalimat."
+    errors.update(_check_body(body))
+    bad = [t for t in tags if not TAG_RE.match(t)]
+    if bad:
+        errors["tags"] = f"Tag tidak valid: {', '.join(bad[:3])}. Gunakan huruf kecil, angka, dan tanda hubung (2–30 karakter)."
+    elif len(tags) > MAX_TAGS:
+        errors["tags"] = f"Paling banyak {MAX_TAGS} tag."
+    if len(service_slugs) > MAX_SERVICES:
+        errors["services"] = f"Paling banyak {MAX_SERVICES} layanan terkait."
+    return errors
+
+
+def _check_body(body: str, field: str = "body") -> dict[str, str]:
+    if not BODY_MIN <= len(body) <= BODY_MAX:
+        return {field: f"Isi {BODY_MIN}–{BODY_MAX:,} karakter; ceritakan apa yang sudah Anda coba.".replace(",", ".")}
+    return {}
+
+
+def _services_by_slug(slugs: list[str]):
+    from kb.models import Service
+
+    if not slugs:
+        return [], []
+    found = db.session.scalars(sa.select(Service).where(Service.slug.in_(slugs))).all()
+    known = {s.slug for s in found}
+    return found, [s for s in slugs if s not in known]
+
+
+def _tags(names: list[str]) -> list[Tag]:
+    existing = {t.name: t for t in db.session.scalars(sa.select(Tag).where(Tag.name.in_(names)))} if names else {}
+    out = []
+    for name in names:
+        tag = existing.get(name)
+        if tag is None:
+            tag = Tag(name=name)
+            db.session.add(tag)
+        out.append(tag)
+    return out
+
+
+def _require_active(user: User | None) -> None:
+    if user is None or not user.is_authenticated:
+        raise Forbidden("Silakan masuk terlebih dahulu.")
+    if user.is_suspended:
+        raise Forbidden("Akun Anda sedang ditangguhkan.")
+
+
+def _locked_post(post_id: int, cls=Post):
+    post = db.session.get(cls, post_id, with_for_update=True, populate_existing=True)
+    if post is None:
+        raise NotFound("Tulisan tidak ditemukan.")
+    return post
+
+
+# ---------------------------------------------------------------- posting
+
+def ask_question(author: User, title: str, body: str, tags=(), service_slugs=(), *, created_at=None,
+                 seed_key: str | None = None) -> Question:
+    _require_active(author)
+    title, body = _clean(title), _clean(body)
+    tag_names = parse_tags(list(tags) if not isinstance(tags, str) else tags)
+    slugs = [s.strip() for s in service_slugs if s and s.strip()]
+    errors = _check_question(title, body, tag_names, slugs)
+    with write_transaction():
+        services, unknown = _services_by_slug(slugs)
+        if unknown:
+            errors["services"] = f"Layanan tidak dikenal: {', '.join(unknown[:3])}"
+        if errors:
+            raise ValidationFailed(errors)
+        now = created_at or utcnow()
+        question = Question(author_id=author.id, title=title, body_md=body, body_html=render_markdown(body),
+                            created_at=now, last_activity_at=now, seed_key=seed_key)
+        question.tags = _tags(tag_names)
+        question.services = list(services)
+        db.session.add(question)
+        db.session.flush()
+        db.session.add(Revision(post_id=question.id, number=1, title=title, tags=" ".join(tag_names), body_md=body,
+                                author_id=author.id, created_at=now, comment="Pertanyaan awal"))
+    return question
+
+
+def post_answer(author: User, question_id: int, body: str, *, created_at=None, seed_key: str | None = None) -> Answer:
+    _require_active(author)
+    body = _clean(body)
+    errors = _check_body(body)
+    with write_transaction():
+        question = _locked_post(question_id, Question)
+        if question.is_closed:
+            raise ForumError("Pertanyaan ini sudah ditutup dan tidak menerima jawaban baru.")
+        if errors:
+            raise ValidationFailed(errors)
+        now = created_at or utcnow()
+        answer = Answer(author_id=author.id, question_id=question.id, body_md=body, body_html=render_markdown(body),
+                        created_at=now, seed_key=seed_key)
+        db.session.add(answer)
+        db.session.flush()
+        db.session.add(Revision(post_id=answer.id, number=1, body_md=body, author_id=author.id, created_at=now,
+                                comment="Jawaban awal"))
+        question.answer_count = db.session.scalar(
+            sa.select(sa.func.count(Answer.id)).where(Answer.question_id == question.id))
+        question.last_activity_at = max(question.last_activity_at, now)
+    return answer
+
+
+def add_comment(author: User, post_id: int, body: str, *, created_at=None, seed_key: str | None = None) -> Comment:
+    _require_active(author)
+    body = _clean(body)
+    if not COMMENT_MIN <= len(body) <= COMMENT_MAX:
+        raise ValidationFailed({"comment": f"Komentar {COMMENT_MIN}–{COMMENT_MAX} karakter."})
+    with write_transaction():
+        post = _locked_post(post_id)
+        comment = Comment(post_id=post.id, author_id=author.id, body_md=body, body_html=render_markdown(body),
+                          created_at=created_at or utcnow(), seed_key=seed_key)
+        db.session.add(comment)
+        question = post if isinstance(post, Question) else post.question
+        question.last_activity_at = max(question.last_activity_at, comment.created_at)
+    return comment
+
+
+def can_edit(user: User | None, post: Post) -> bool:
+    return bool(user and user.is_authenticated and not user.is_suspended
+                and (user.id == post.author_id or user.can("moderate")))
+
+
+def edit_post(editor: User, post_id: int, base_version: int, body: str, *, title: str | None = None,
+              tags=None, comment: str = "") -> Post:
+    _require_active(editor)
+    body = _clean(body)
+    comment = _clean(comment)[:300]
+    with write_transaction():
+        post = _locked_post(post_id)
+        if not can_edit(editor, post):
+            raise Forbidden("Hanya penulis atau moderator yang dapat menyunting tulisan ini.")
+        if post.version != base_version:
+            raise EditConflict(post)
+        if isinstance(post, Question):
+            new_title = _clean(title) if title is not None else post.title
+            tag_names = parse_tags(tags) if tags is not None else [t.name for t in post.tags]
+            errors = _check_question(new_title, body, tag_names, [])
+        else:
+            new_title, tag_names = None, None
+            errors = _check_body(body)
+        if errors:
+            raise ValidationFailed(errors)
+        old_tags = [t.name for t in post.tags] if isinstance(post, Question) else None
+        if body == post.body_md and new_title == getattr(post, "title", None) and tag_names == old_tags:
+            return post  # nothing changed: no new revision
+        now = utcnow()
+        post.body_md = body
+        post.body_html = render_markdown(body)
+        post.version += 1
+        post.edited_at = now
+        if isinstance(post, Question):
+            post.title = new_title
+            post.tags = _tags(tag_names)
+            post.last_activity_at = now
+        else:
+            post.question.last_activity_at = now
+        number = db.session.scalar(sa.select(sa.func.max(Revision.number)).where(Revision.post_id == post.id)) or 0
+        db.session.add(Revision(post_id=post.id, number=number + 1, title=new_title,
+                                tags=" ".join(tag_names) if tag_names is not None else None, body_md=body,
+                                author_id=editor.id, created_at=now, comment=comment))
+    return post
+
+
+# ---------------------------------------------------------------- votes, accepts, reputation
+
+def _vote_rep(post: Post, value: int) -> int:
+    if value > 0:
+        return REP_QUESTION_UP if isinstance(post, Question) else REP_ANSWER_UP
+    if value < 0:
+        return REP_DOWN
+    return 0
+
+
+def _add_rep(user_id: int, delta: int) -> None:
+    if delta:
+        db.session.execute(sa.update(User).where(User.id == user_id).values(reputation=User.reputation + delta))
+
+
+@dataclass
+class VoteResult:
+    score: int
+    my_vote: int
+
+
+def cast_vote(user: User, post_id: int, value: int) -> VoteResult:
+    """Vote +1/-1.  Repeating the same vote withdraws it; the other value switches it."""
+    _require_active(user)
+    if value not in (1, -1):
+        raise ForumError("Nilai suara harus naik atau turun.")
+    for attempt in (1, 2):
+        try:
+            return _cast_vote_once(user, post_id, value)
+        except IntegrityError:
+            # Another request by the same user inserted first (possible on
+            # databases without SQLite's single writer); the retry sees it.
+            if attempt == 2:
+                raise ForumError("Suara Anda sedang diproses. Muat ulang halaman.")
+    raise AssertionError("unreachable")
+
+
+def _cast_vote_once(user: User, post_id: int, value: int) -> VoteResult:
+    with write_transaction():
+        post = _locked_post(post_id)
+        if post.author_id == user.id:
+            raise ForumError("Anda tidak dapat memberi suara pada tulisan sendiri.")
+        vote = db.session.scalar(sa.select(Vote).where(Vote.post_id == post.id, Vote.user_id == user.id))
+        old = vote.value if vote else 0
+        new = 0 if old == value else value
+        if vote is not None and new == 0:
+            db.session.delete(vote)
+        elif vote is not None:
+            vote.value = new
+        else:
+            db.session.add(Vote(post_id=post.id, user_id=user.id, value=new))
+        db.session.flush()
+        post.score = db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(Vote.value), 0)).where(Vote.post_id == post.id))
+        _add_rep(post.author_id, _vote_rep(post, new) - _vote_rep(post, old))
+        return VoteResult(score=post.score, my_vote=new)
+
+
+def accept_answer(user: User, answer_id: int) -> Question:
+    """The asker marks an answer as accepted; accepting it again withdraws it."""
+    _require_active(user)
+    with write_transaction():
+        answer = _locked_post(answer_id, Answer)
+        question = db.session.get(Question, answer.question_id, with_for_update=True)
+        if question.author_id != user.id:
+            raise Forbidden("Hanya penanya yang dapat menerima jawaban.")
+        previous = db.session.get(Answer, question.accepted_answer_id) if question.accepted_answer_id else None
+        if previous is not None:
+            _accept_rep(question, previous, -1)
+        if previous is not None and previous.id == answer.id:
+            question.accepted_answer_id = None
+        else:
+            question.accepted_answer_id = answer.id
+            _accept_rep(question, answer, +1)
+        question.last_activity_at = utcnow()
+    return question
+
+
+def _accept_rep(question: Question, answer: Answer, sign: int) -> None:
+    if answer.author_id == question.author_id:
+        return  # accepting your own answer earns nothing
+    _add_rep(answer.author_id, sign * REP_ACCEPTED)
+    _add_rep(question.author_id, sign * REP_ACCEPTER)
+
+
+def compute_reputation(user_id: int) -> int:
+    """Reputation from scratch: 1 + votes on the user's posts + accepts."""
+    q_up = db.session.scalar(sa.select(sa.func.count(Vote.id)).join(Question, Question.id == Vote.post_id)
+                             .where(Question.author_id == user_id, Vote.value == 1))
+    a_up = db.session.scalar(sa.select(sa.func.count(Vote.id)).join(Answer, Answer.id == Vote.post_id)
+                             .where(Answer.author_id == user_id, Vote.value == 1))
+    down = db.session.scalar(sa.select(sa.func.count(Vote.id)).join(Post, Post.id == Vote.post_id)
+                             .where(Post.author_id == user_id, Vote.value == -1))
+    answered = aliased(Question)
+    accepted = db.session.scalar(
+        sa.select(sa.func.count(Answer.id)).join(answered, answered.accepted_answer_id == Answer.id)
+        .where(Answer.author_id == user_id, answered.author_id != user_id))
+    accepter = db.session.scalar(
+        sa.select(sa.func.count(Question.id)).join(Answer, Question.accepted_answer_id == Answer.id)
+        .where(Question.author_id == user_id, Answer.author_id != user_id))
+    return (1 + q_up * REP_QUESTION_UP + a_up * REP_ANSWER_UP + down * REP_DOWN + accepted * REP_ACCEPTED
+            + accepter * REP_ACCEPTER)
+
+
+# ---------------------------------------------------------------- flags, closing
+
+def flag_post(user: User, post_id: int, reason: str, note: str = "") -> Flag:
+    _require_active(user)
+    note = _clean(note)[:500]
+    if reason not in FLAG_REASONS:
+        raise ValidationFailed({"reason": "Pilih alasan penandaan."})
+    if reason == "lainnya" and len(note) < 10:
+        raise ValidationFailed({"note": "Jelaskan alasannya (minimal 10 karakter)."})
+    with write_transaction():
+        post = _locked_post(post_id)
+        if post.author_id == user.id:
+            raise ForumError("Anda tidak dapat menandai tulisan sendiri.")
+        if db.session.scalar(sa.select(Flag.id).where(Flag.post_id == post.id, Flag.user_id == user.id)):
+            raise ForumError("Anda sudah menandai tulisan ini; moderator akan memeriksanya.")
+        flag = Flag(post_id=post.id, user_id=user.id, reason=reason, note=note)
+        db.session.add(flag)
+    return flag
+
+
+def close_as_duplicate(user: User, question_id: int, target_id: int) -> Question:
+    _require_active(user)
+    with write_transaction():
+        question = _locked_post(question_id, Question)
+        if not (user.can("moderate") or user.id == question.author_id):
+            raise Forbidden("Hanya penanya atau moderator yang dapat menutup pertanyaan ini.")
+        if question.is_closed:
+            raise ForumError("Pertanyaan ini sudah ditutup.")
+        target = db.session.get(Question, target_id)
+        if target is None:
+            raise ValidationFailed({"target": "Pertanyaan tujuan tidak ditemukan."})
+        seen = {question.id}
+        cursor = target
+        while cursor is not None:
+            if cursor.id in seen:
+                raise ValidationFailed({"target": "Pertanyaan tidak dapat menjadi duplikat dari dirinya sendiri."})
+            seen.add(cursor.id)
+            cursor = cursor.duplicate_of
+        question.duplicate_of_id = target.id
+        question.closed_at = utcnow()
+        question.closed_by_id = user.id
+        question.last_activity_at = question.closed_at
+    return question
+
+
+def reopen_question(user: User, question_id: int) -> Question:
+    _require_active(user)
+    if not user.can("moderate"):
+        raise Forbidden("Hanya moderator yang dapat membuka kembali pertanyaan.")
+    with write_transaction():
+        question = _locked_post(question_id, Question)
+        question.closed_at = None
+        question.closed_by_id = None
+        question.duplicate_of_id = None
+        question.last_activity_at = utcnow()
+    return question

@@ -1,0 +1,287 @@
+"""Forum pages.  Views parse input, call forum.services, render."""
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from core.extensions import db
+from core.i18n import _
+from core.diffing import line_diff
+
+from . import bp
+from .forms import AnswerForm, AskForm, CloseForm, CommentForm, EditForm, FlagForm
+from .models import Answer, Question
+from .queries import (SORTS, my_votes, open_flag_counts, popular_tags, post_or_none, question_or_none,
+                      questions_stmt, revisions, sorted_answers)
+from .services import (EditConflict, ForumError, ValidationFailed, accept_answer, add_comment, ask_question,
+                       can_edit, cast_vote, close_as_duplicate, edit_post, flag_post, post_answer, reopen_question)
+
+
+@bp.errorhandler(ForumError)
+def _forum_error(exc: ForumError):
+    back = request.form.get("back") or request.referrer
+    from core.security import is_safe_next
+
+    if back and not is_safe_next(back):
+        back = url_for("forum.index")
+    return render_template("forum/problem.html", message=_(exc.message), back=back), exc.status
+
+
+def _page() -> int:
+    page = request.args.get("page", "1")
+    return int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+
+
+def _service_choices():
+    from kb.models import Category, Service
+
+    rows = db.session.execute(sa.select(Service.slug, Service.title, Category.name).join(Category)
+                              .order_by(Category.position, Service.title))
+    return [(slug, title) for slug, title, _cat in rows]
+
+
+def question_url(question: Question, **kw) -> str:
+    return url_for("forum.question", question_id=question.id, **kw)
+
+
+def post_anchor(post) -> str:
+    if isinstance(post, Answer):
+        return url_for("forum.question", question_id=post.question_id) + f"#jawaban-{post.id}"
+    return url_for("forum.question", question_id=post.id)
+
+
+# ---------------------------------------------------------------- listing
+
+@bp.route("/pertanyaan")
+def index():
+    sort = request.args.get("urut", "terbaru")
+    if sort not in SORTS:
+        sort = "terbaru"
+    tag = (request.args.get("tag") or "").strip().lower()[:40] or None
+    service = None
+    slug = request.args.get("layanan")
+    if slug:
+        from kb.models import Service
+
+        service = db.session.scalar(sa.select(Service).where(Service.slug == slug[:80]))
+        if service is None:
+            abort(404, _("Layanan tidak ditemukan."))
+    pagination = db.paginate(questions_stmt(sort, tag=tag, service_id=service.id if service else None),
+                             page=_page(), per_page=20, error_out=False)
+    return render_template("forum/index.html", pagination=pagination, sort=sort, sorts=SORTS, tag=tag,
+                           service=service, tags=popular_tags(20))
+
+
+@bp.route("/pertanyaan/tag/<name>")
+def tag(name: str):
+    return redirect(url_for("forum.index", tag=name, urut=request.args.get("urut")), code=301)
+
+
+# ---------------------------------------------------------------- thread
+
+@bp.route("/pertanyaan/<int:question_id>")
+@bp.route("/pertanyaan/<int:question_id>/<slug>")
+def question(question_id: int, slug: str | None = None):
+    q = question_or_none(question_id)
+    if q is None:
+        abort(404, _("Pertanyaan tidak ditemukan."))
+    answers = sorted_answers(q)
+    ids = [q.id] + [a.id for a in answers]
+    flags = open_flag_counts(ids) if current_user.is_authenticated and current_user.can("moderate") else {}
+    return render_template("forum/question.html", q=q, answers=answers, votes=my_votes(current_user, ids),
+                           flags=flags, answer_form=AnswerForm(), comment_form=CommentForm(),
+                           flag_form=FlagForm(), close_form=CloseForm(), can_edit=can_edit)
+
+
+@bp.route("/pertanyaan/tanya", methods=["GET", "POST"])
+@login_required
+def ask():
+    form = AskForm()
+    form.services.choices = _service_choices()
+    if request.method == "GET" and request.args.get("layanan"):
+        form.services.data = [request.args["layanan"]]
+    if request.method == "GET" and request.args.get("judul"):
+        form.title.data = request.args["judul"][:200]
+    errors = {}
+    if form.validate_on_submit():
+        try:
+            q = ask_question(current_user, form.title.data, form.body.data, form.tags.data or "",
+                             form.services.data or [])
+        except ValidationFailed as exc:
+            errors = exc.errors
+        else:
+            flash(_("Pertanyaan Anda sudah terbit."), "success")
+            return redirect(question_url(q))
+    _attach_errors(form, errors)
+    status = 400 if form.is_submitted() and (form.errors or errors) else 200
+    return render_template("forum/ask.html", form=form), status
+
+
+def _attach_errors(form, errors: dict[str, str]) -> None:
+    for name, message in errors.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors) + [_(message)]
+        else:
+            flash(_(message), "error")
+
+
+@bp.route("/pertanyaan/<int:question_id>/jawab", methods=["POST"])
+@login_required
+def answer(question_id: int):
+    form = AnswerForm()
+    q = question_or_none(question_id)
+    if q is None:
+        abort(404, _("Pertanyaan tidak ditemukan."))
+    if form.validate_on_submit():
+        try:
+            a = post_answer(current_user, q.id, form.body.data)
+        except ValidationFailed as exc:
+            _attach_errors(form, {"body": exc.errors["body"]})
+        else:
+            flash(_("Jawaban Anda sudah terbit. Terima kasih!"), "success")
+            return redirect(post_anchor(a))
+    # Re-show the thread with the draft kept in the form.
+    answers = sorted_answers(q)
+    ids = [q.id] + [x.id for x in answers]
+    return render_template("forum/question.html", q=q, answers=answers, votes=my_votes(current_user, ids),
+                           flags={}, answer_form=form, comment_form=CommentForm(), flag_form=FlagForm(),
+                           close_form=CloseForm(), can_edit=can_edit), 400
+
+
+@bp.route("/pos/<int:post_id>/komentar", methods=["POST"])
+@login_required
+def comment(post_id: int):
+    form = CommentForm()
+    post = post_or_none(post_id)
+    if post is None:
+        abort(404, _("Tulisan tidak ditemukan."))
+    if not form.validate_on_submit():
+        raise ValidationFailed({"comment": "Komentar wajib diisi."})
+    add_comment(current_user, post.id, form.body.data)
+    return redirect(post_anchor(post))
+
+
+@bp.route("/pos/<int:post_id>/suara", methods=["POST"])
+@login_required
+def vote(post_id: int):
+    raw = request.form.get("value", "")
+    if raw not in ("1", "-1"):
+        raise ForumError("Nilai suara harus naik atau turun.")
+    post = post_or_none(post_id)
+    if post is None:
+        abort(404, _("Tulisan tidak ditemukan."))
+    cast_vote(current_user, post.id, int(raw))
+    return redirect(post_anchor(post))
+
+
+@bp.route("/jawaban/<int:answer_id>/terima", methods=["POST"])
+@login_required
+def accept(answer_id: int):
+    q = accept_answer(current_user, answer_id)
+    flash(_("Status jawaban diterima diperbarui."), "success")
+    return redirect(question_url(q) + f"#jawaban-{answer_id}")
+
+
+@bp.route("/pos/<int:post_id>/tandai", methods=["POST"])
+@login_required
+def flag(post_id: int):
+    form = FlagForm()
+    post = post_or_none(post_id)
+    if post is None:
+        abort(404, _("Tulisan tidak ditemukan."))
+    if not form.validate_on_submit():
+        raise ValidationFailed({"reason": "Pilih alasan penandaan."})
+    flag_post(current_user, post.id, form.reason.data, form.note.data or "")
+    flash(_("Terima kasih, moderator akan memeriksa tulisan ini."), "success")
+    return redirect(post_anchor(post))
+
+
+_QUESTION_REF = re.compile(r"(?:/pertanyaan/)?(\d{1,12})(?:[/#?].*)?$")
+
+
+@bp.route("/pertanyaan/<int:question_id>/tutup", methods=["POST"])
+@login_required
+def close(question_id: int):
+    form = CloseForm()
+    if not form.validate_on_submit():
+        raise ValidationFailed({"target": "Isi nomor pertanyaan asli."})
+    match = _QUESTION_REF.search(form.target.data.strip())
+    if not match:
+        raise ForumError("Tulis nomor pertanyaan asli (mis. 42) atau tempel alamatnya.")
+    close_as_duplicate(current_user, question_id, int(match.group(1)))
+    flash(_("Pertanyaan ditutup sebagai duplikat."), "success")
+    return redirect(url_for("forum.question", question_id=question_id))
+
+
+@bp.route("/pertanyaan/<int:question_id>/buka", methods=["POST"])
+@login_required
+def reopen(question_id: int):
+    reopen_question(current_user, question_id)
+    flash(_("Pertanyaan dibuka kembali."), "success")
+    return redirect(url_for("forum.question", question_id=question_id))
+
+
+# ---------------------------------------------------------------- editing and history
+
+@bp.route("/pos/<int:post_id>/sunting", methods=["GET", "POST"])
+@login_required
+def edit(post_id: int):
+    post = post_or_none(post_id)
+    if post is None:
+        abort(404, _("Tulisan tidak ditemukan."))
+    if not can_edit(current_user, post):
+        abort(403)
+    form = EditForm()
+    conflict = None
+    if request.method == "GET":
+        form.version.data = str(post.version)
+        form.body.data = post.body_md
+        if isinstance(post, Question):
+            form.title.data = post.title
+            form.tags.data = ", ".join(t.name for t in post.tags)
+    elif form.validate_on_submit():
+        version = form.version.data or ""
+        if not version.isdigit():
+            raise ForumError("Formulir tidak lengkap. Muat ulang halaman penyuntingan.")
+        try:
+            edit_post(current_user, post.id, int(version), form.body.data,
+                      title=form.title.data if isinstance(post, Question) else None,
+                      tags=form.tags.data if isinstance(post, Question) else None, comment=form.comment.data or "")
+        except EditConflict as exc:
+            conflict = exc
+            # Keep the editor's text; move the base to the current version so
+            # a deliberate re-submit after reading the conflict goes through.
+            form.version.data = str(exc.current_version)
+        except ValidationFailed as exc:
+            _attach_errors(form, exc.errors)
+        else:
+            flash(_("Perubahan disimpan."), "success")
+            return redirect(post_anchor(post))
+    status = 409 if conflict else (400 if form.is_submitted() and form.errors else 200)
+    return render_template("forum/edit.html", post=post, form=form, conflict=conflict,
+                           is_question=isinstance(post, Question)), status
+
+
+@bp.route("/pos/<int:post_id>/riwayat")
+def history(post_id: int):
+    post = post_or_none(post_id)
+    if post is None:
+        abort(404, _("Tulisan tidak ditemukan."))
+    revs = revisions(post.id)
+    entries = []
+    previous = None
+    for rev in revs:
+        diff = {
+            "title": line_diff([previous.title] if previous and previous.title else [],
+                               [rev.title] if rev.title else []),
+            "tags": line_diff([previous.tags] if previous and previous.tags else [], [rev.tags] if rev.tags else []),
+            "body": line_diff(previous.body_md.splitlines() if previous else [], rev.body_md.splitlines()),
+        }
+        entries.append((rev, diff))
+        previous = rev
+    entries.reverse()
+    return render_template("forum/history.html", post=post, entries=entries, back=post_anchor(post))
