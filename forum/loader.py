@@ -222,6 +222,7 @@ def write_threads(threads: list[SeedThread]) -> ThreadReport:
         author = _seed_user(t.author, report, users)
         q = db.session.scalar(sa.select(Question).where(Question.seed_key == t.key))
         changed = False
+        existed = q is not None
         if q is None:
             q = ask_question(author, t.title, t.body, t.tags, t.services, created_at=t.when, seed_key=t.key)
             report.created += 1
@@ -243,8 +244,9 @@ def write_threads(threads: list[SeedThread]) -> ThreadReport:
             db.session.flush()
             if a.accepted and q.accepted_answer_id != answer.id:
                 accept_answer(_author_of(q), answer.id)
-        report.edited += changed
-        report.unchanged += not changed
+        if existed:
+            report.edited += changed
+            report.unchanged += not changed
     return report
 
 

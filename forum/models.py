@@ -8,12 +8,16 @@ sanitised once, on write ("cooked").
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
 from core.models import User, utcnow
+
+if TYPE_CHECKING:
+    from kb.models import Service
 
 question_tags = sa.Table(
     "forum_question_tags", db.metadata,
@@ -75,7 +79,7 @@ class Question(Post):
         foreign_keys=[duplicate_of_id], remote_side="Question.id")
     closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
     tags: Mapped[list[Tag]] = relationship(secondary=question_tags, order_by="Tag.name")
-    services: Mapped[list] = relationship("Service", secondary=question_services, order_by="Service.title")
+    services: Mapped[list[Service]] = relationship(secondary=question_services, order_by="Service.title")
 
     __mapper_args__ = {"polymorphic_identity": "question", "inherit_condition": id == Post.id}
 

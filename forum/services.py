@@ -332,7 +332,6 @@ def accept_answer(user: User, answer_id: int) -> Question:
         else:
             question.accepted_answer_id = answer.id
             _accept_rep(question, answer, +1)
-        question.last_activity_at = utcnow()
     return question
 
 

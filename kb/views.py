@@ -90,4 +90,4 @@ def search():
     q = request.args.get("q", "").strip()[:200]
     results = simple_search(q) if q else []
     current_app.logger.debug("search q=%r results=%d", q, len(results))
-    return render_template("kb/search.html", q=q, results=results)
+    return render_template("kb/search.html", q=q, search_query=q, results=results)
