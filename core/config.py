@@ -31,6 +31,7 @@ def default_config(instance_path: str) -> dict:
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
         "WTF_CSRF_TIME_LIMIT": None,  # token lives as long as the session
         "PAGE_SIZE": 20,
+        "PASSWORD_HASH_METHOD": "scrypt",  # werkzeug's default; tests use a cheap one
     }
 
 

@@ -34,6 +34,8 @@ def _filter_attribute(tag: str, attr: str, value: str) -> str | None:
     cleaned = "".join(ch for ch in value if unicodedata.category(ch) != "Cf").strip()
     if cleaned.startswith(("//", "\\", "/\\")):
         return None  # protocol-relative: points off-site while looking local
+    if any(ch.isspace() or ord(ch) < 32 for ch in cleaned):
+        return None  # "java script:" and friends: never a real link
     if _SCHEME.match(cleaned) and not _SAFE_SCHEME.match(cleaned):
         return None
     return cleaned

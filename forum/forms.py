@@ -1,25 +1,17 @@
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from .models import FLAG_REASONS
 from .services import BODY_MAX, COMMENT_MAX, TITLE_MAX
 
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def pre_validate(self, form):  # unknown slugs are reported by the service layer
-        pass
+# Flag reasons and linked services are checked by forum.services against
+# FLAG_REASONS and the service table; the forms only carry the raw values.
 
 
 class AskForm(FlaskForm):
     title = StringField("Judul pertanyaan", validators=[DataRequired("Judul wajib diisi."), Length(max=TITLE_MAX + 50)])
     body = TextAreaField("Uraian", validators=[DataRequired("Uraian wajib diisi."), Length(max=BODY_MAX)])
     tags = StringField("Tag (opsional, pisahkan dengan koma)", validators=[Optional(), Length(max=200)])
-    services = MultiCheckboxField("Layanan terkait (opsional)", choices=[])
 
 
 class AnswerForm(FlaskForm):
@@ -39,14 +31,10 @@ class EditForm(FlaskForm):
 
 
 class FlagForm(FlaskForm):
-    reason = RadioField("Alasan", choices=list(FLAG_REASONS.items()),
-                        validators=[DataRequired("Pilih alasan penandaan.")])
+    reason = StringField("Alasan", validators=[DataRequired("Pilih alasan penandaan."), Length(max=20)])
     note = TextAreaField("Keterangan", validators=[Optional(), Length(max=500)])
 
 
 class CloseForm(FlaskForm):
     target = StringField("Nomor atau alamat pertanyaan asli", validators=[DataRequired("Isi nomor pertanyaan asli.")])
 
-
-class VoteForm(FlaskForm):
-    value = IntegerField(validators=[DataRequired()])

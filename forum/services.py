@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
 from core.db import write_transaction
 from core.extensions import db
@@ -280,10 +279,13 @@ class VoteResult:
 
 
 def cast_vote(user: User, post_id: int, value: int) -> VoteResult:
-    """Vote +1/-1.  Repeating the same vote withdraws it; the other value switches it."""
+    """Set the user's vote on a post to +1, -1 or 0 (withdrawn).
+
+    Setting (rather than toggling) makes a repeated request harmless: a
+    double-clicked "up" leaves exactly one up-vote."""
     _require_active(user)
-    if value not in (1, -1):
-        raise ForumError("Nilai suara harus naik atau turun.")
+    if value not in (1, 0, -1):
+        raise ForumError("Nilai suara harus naik, turun, atau batal.")
     for attempt in (1, 2):
         try:
             return _cast_vote_once(user, post_id, value)
@@ -302,7 +304,9 @@ def _cast_vote_once(user: User, post_id: int, value: int) -> VoteResult:
             raise ForumError("Anda tidak dapat memberi suara pada tulisan sendiri.")
         vote = db.session.scalar(sa.select(Vote).where(Vote.post_id == post.id, Vote.user_id == user.id))
         old = vote.value if vote else 0
-        new = 0 if old == value else value
+        new = value
+        if old == new:
+            return VoteResult(score=post.score, my_vote=new)
         if vote is not None and new == 0:
             db.session.delete(vote)
         elif vote is not None:
@@ -344,21 +348,26 @@ def _accept_rep(question: Question, answer: Answer, sign: int) -> None:
 
 def compute_reputation(user_id: int) -> int:
     """Reputation from scratch: 1 + votes on the user's posts + accepts."""
-    q_up = db.session.scalar(sa.select(sa.func.count(Vote.id)).join(Question, Question.id == Vote.post_id)
-                             .where(Question.author_id == user_id, Vote.value == 1))
-    a_up = db.session.scalar(sa.select(sa.func.count(Vote.id)).join(Answer, Answer.id == Vote.post_id)
-                             .where(Answer.author_id == user_id, Vote.value == 1))
-    down = db.session.scalar(sa.select(sa.func.count(Vote.id)).join(Post, Post.id == Vote.post_id)
-                             .where(Post.author_id == user_id, Vote.value == -1))
-    answered = aliased(Question)
-    accepted = db.session.scalar(
-        sa.select(sa.func.count(Answer.id)).join(answered, answered.accepted_answer_id == Answer.id)
-        .where(Answer.author_id == user_id, answered.author_id != user_id))
-    accepter = db.session.scalar(
-        sa.select(sa.func.count(Question.id)).join(Answer, Question.accepted_answer_id == Answer.id)
-        .where(Question.author_id == user_id, Answer.author_id != user_id))
-    return (1 + q_up * REP_QUESTION_UP + a_up * REP_ANSWER_UP + down * REP_DOWN + accepted * REP_ACCEPTED
-            + accepter * REP_ACCEPTER)
+    rows = db.session.execute(
+        sa.select(Post.kind, Vote.value, sa.func.count(Vote.id)).join(Post, Post.id == Vote.post_id)
+        .where(Post.author_id == user_id).group_by(Post.kind, Vote.value))
+    total = 1
+    for kind, value, n in rows:
+        if value > 0:
+            total += n * (REP_QUESTION_UP if kind == "question" else REP_ANSWER_UP)
+        else:
+            total += n * REP_DOWN
+    questions = Question.__table__
+    asked = Post.__table__.alias("asked")
+    answered = Post.__table__.alias("answered")
+    accepted = (sa.select(sa.func.count()).select_from(
+        questions.join(asked, asked.c.id == questions.c.id)
+        .join(answered, answered.c.id == questions.c.accepted_answer_id)))
+    total += REP_ACCEPTED * db.session.scalar(
+        accepted.where(answered.c.author_id == user_id, asked.c.author_id != user_id))
+    total += REP_ACCEPTER * db.session.scalar(
+        accepted.where(asked.c.author_id == user_id, answered.c.author_id != user_id))
+    return total
 
 
 # ---------------------------------------------------------------- flags, closing

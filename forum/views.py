@@ -13,7 +13,7 @@ from core.diffing import line_diff
 
 from . import bp
 from .forms import AnswerForm, AskForm, CloseForm, CommentForm, EditForm, FlagForm
-from .models import Answer, Question
+from .models import FLAG_REASONS, Answer, Question
 from .queries import (SORTS, my_votes, open_flag_counts, popular_tags, post_or_none, question_or_none,
                       questions_stmt, revisions, sorted_answers)
 from .services import (EditConflict, ForumError, ValidationFailed, accept_answer, add_comment, ask_question,
@@ -27,7 +27,10 @@ def _forum_error(exc: ForumError):
 
     if back and not is_safe_next(back):
         back = url_for("forum.index")
-    return render_template("forum/problem.html", message=_(exc.message), back=back), exc.status
+    message = _(exc.message)
+    if isinstance(exc, ValidationFailed):
+        message = " ".join(_(m) for m in exc.errors.values())
+    return render_template("forum/problem.html", message=message, back=back), exc.status
 
 
 def _page() -> int:
@@ -38,9 +41,9 @@ def _page() -> int:
 def _service_choices():
     from kb.models import Category, Service
 
-    rows = db.session.execute(sa.select(Service.slug, Service.title, Category.name).join(Category)
+    rows = db.session.execute(sa.select(Service.slug, Service.title).join(Category)
                               .order_by(Category.position, Service.title))
-    return [(slug, title) for slug, title, _cat in rows]
+    return rows.all()
 
 
 def question_url(question: Question, **kw) -> str:
@@ -91,33 +94,40 @@ def question(question_id: int, slug: str | None = None):
     answers = sorted_answers(q)
     ids = [q.id] + [a.id for a in answers]
     flags = open_flag_counts(ids) if current_user.is_authenticated and current_user.can("moderate") else {}
+    return _render_thread(q, answers, flags, AnswerForm())
+
+
+def _render_thread(q, answers, flags, answer_form, status=200):
+    ids = [q.id] + [a.id for a in answers]
     return render_template("forum/question.html", q=q, answers=answers, votes=my_votes(current_user, ids),
-                           flags=flags, answer_form=AnswerForm(), comment_form=CommentForm(),
-                           flag_form=FlagForm(), close_form=CloseForm(), can_edit=can_edit)
+                           flags=flags, answer_form=answer_form, flag_reasons=FLAG_REASONS,
+                           can_edit=can_edit), status
 
 
 @bp.route("/pertanyaan/tanya", methods=["GET", "POST"])
 @login_required
 def ask():
     form = AskForm()
-    form.services.choices = _service_choices()
-    if request.method == "GET" and request.args.get("layanan"):
-        form.services.data = [request.args["layanan"]]
-    if request.method == "GET" and request.args.get("judul"):
-        form.title.data = request.args["judul"][:200]
+    if request.method == "GET":
+        selected = [request.args["layanan"][:80]] if request.args.get("layanan") else []
+        if request.args.get("judul"):
+            form.title.data = request.args["judul"][:200]
+    else:
+        selected = [s[:80] for s in request.form.getlist("services")][:20]
     errors = {}
     if form.validate_on_submit():
         try:
-            q = ask_question(current_user, form.title.data, form.body.data, form.tags.data or "",
-                             form.services.data or [])
+            q = ask_question(current_user, form.title.data, form.body.data, form.tags.data or "", selected)
         except ValidationFailed as exc:
             errors = exc.errors
         else:
             flash(_("Pertanyaan Anda sudah terbit."), "success")
             return redirect(question_url(q))
+    services_error = errors.pop("services", None)
     _attach_errors(form, errors)
-    status = 400 if form.is_submitted() and (form.errors or errors) else 200
-    return render_template("forum/ask.html", form=form), status
+    status = 400 if form.is_submitted() and (form.errors or errors or services_error) else 200
+    return render_template("forum/ask.html", form=form, service_choices=_service_choices(), selected=selected,
+                           services_error=_(services_error) if services_error else None), status
 
 
 def _attach_errors(form, errors: dict[str, str]) -> None:
@@ -145,11 +155,7 @@ def answer(question_id: int):
             flash(_("Jawaban Anda sudah terbit. Terima kasih!"), "success")
             return redirect(post_anchor(a))
     # Re-show the thread with the draft kept in the form.
-    answers = sorted_answers(q)
-    ids = [q.id] + [x.id for x in answers]
-    return render_template("forum/question.html", q=q, answers=answers, votes=my_votes(current_user, ids),
-                           flags={}, answer_form=form, comment_form=CommentForm(), flag_form=FlagForm(),
-                           close_form=CloseForm(), can_edit=can_edit), 400
+    return _render_thread(q, sorted_answers(q), {}, form, 400)
 
 
 @bp.route("/pos/<int:post_id>/komentar", methods=["POST"])
@@ -169,8 +175,8 @@ def comment(post_id: int):
 @login_required
 def vote(post_id: int):
     raw = request.form.get("value", "")
-    if raw not in ("1", "-1"):
-        raise ForumError("Nilai suara harus naik atau turun.")
+    if raw not in ("1", "0", "-1"):
+        raise ForumError("Nilai suara harus naik, turun, atau batal.")
     post = post_or_none(post_id)
     if post is None:
         abort(404, _("Tulisan tidak ditemukan."))

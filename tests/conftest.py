@@ -14,7 +14,8 @@ CONTENT = ROOT / "content"
 
 def make_app(db_path: Path, **overrides):
     config = {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
-              "CONTENT_DIR": str(CONTENT)}
+              "CONTENT_DIR": str(CONTENT),
+              "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
     config.update(overrides)
     return create_app(config)
 
@@ -22,13 +23,13 @@ def make_app(db_path: Path, **overrides):
 @pytest.fixture(scope="session")
 def seeded_db(tmp_path_factory) -> Path:
     """A database with the bundled content loaded, built once and copied per test."""
-    from kb.loader import load_directory
+    from core.contentio import load_content
 
     path = tmp_path_factory.mktemp("seed") / "seed.sqlite3"
     app = make_app(path)
     with app.app_context():
         init_db()
-        load_directory(CONTENT)
+        load_content(CONTENT)
         db.session.execute(db.text("PRAGMA wal_checkpoint(TRUNCATE)"))
         db.session.remove()
         db.engine.dispose()
@@ -115,3 +116,15 @@ def make_user(app):
             return user.id
 
     return _make
+
+
+def login_client(app, username, password="kata-sandi-aman"):
+    """A fresh test client logged in as ``username``."""
+    client = app.test_client()
+    AuthActions(client).login(username, password)
+    return client
+
+
+def post_form(client, path, data, token_page="/"):
+    token = csrf_from(client.get(token_page).get_data(as_text=True))
+    return client.post(path, data={"csrf_token": token, **data})
