@@ -15,7 +15,7 @@ class AskForm(FlaskForm):
 
 
 class AnswerForm(FlaskForm):
-    body = TextAreaField("Jawaban Anda", validators=[DataRequired("Jawaban wajib diisi."), Length(max=BODY_MAX)])
+    body = TextAreaField("Isi jawaban", validators=[DataRequired("Jawaban wajib diisi."), Length(max=BODY_MAX)])
 
 
 class CommentForm(FlaskForm):
