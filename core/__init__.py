@@ -40,12 +40,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     from kb.api import bp as kb_api_bp
     from forum import bp as forum_bp
     from forum.api import bp as forum_api_bp
+    from search import service as search_service
+    from search.views import api as search_api_bp
+    from search.views import bp as search_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(kb_bp)
     app.register_blueprint(kb_api_bp)
     app.register_blueprint(forum_bp)
     app.register_blueprint(forum_api_bp)
+    app.register_blueprint(search_bp)
+    app.register_blueprint(search_api_bp)
+    search_service.init_app(app)
 
     from . import cli
 

@@ -14,6 +14,7 @@ def init_db() -> None:
     # Import every module that defines tables before creating them.
     import forum.models  # noqa: F401
     import kb.models  # noqa: F401
+    import search.models  # noqa: F401
     from . import models  # noqa: F401
 
     db.create_all()

@@ -12,5 +12,11 @@ def _register_template_helpers(state):
     state.app.jinja_env.globals.update(related_questions=related_questions,
                                        related_question_count=related_question_count)
 
+    from search.registry import register
+
+    from . import search_docs
+
+    register("question", search_docs.load, search_docs.all_refs)
+
 
 from . import views  # noqa: E402,F401

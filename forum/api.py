@@ -99,6 +99,27 @@ def questions():
                     "questions": [question_summary(q) for q in pagination.items]})
 
 
+@bp.get("/questions/similar")
+def similar():
+    """Questions (and, under "services", official pages) like a draft question."""
+    from search.outbox import engine
+    from search.views import parse_k
+
+    title = (request.args.get("title") or "")[:200]
+    body = (request.args.get("body") or "")[:300]
+    if len(title.strip()) < 3:
+        return _error(400, "Parameter title wajib diisi (minimal 3 karakter).")
+    try:
+        k = parse_k(default=5, high=20)
+    except ValueError as exc:
+        return _error(400, str(exc))
+    text = f"{title} {body}".strip()
+    questions = engine().search(text, k=k, kinds=["question"])
+    services = engine().search(title, k=3, kinds=["service"])
+    return jsonify({"results": [r.to_json() for r in questions.results],
+                    "services": [r.to_json() for r in services.results]})
+
+
 @bp.get("/questions/<int:question_id>")
 def question_detail(question_id: int):
     q = question_or_none(question_id)

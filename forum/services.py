@@ -18,6 +18,7 @@ from core.db import write_transaction
 from core.extensions import db
 from core.markup import render_markdown
 from core.models import User, utcnow
+from search.outbox import enqueue as enqueue_search
 
 from .models import FLAG_REASONS, Answer, Comment, Flag, Post, Question, Revision, Tag, Vote
 
@@ -170,6 +171,7 @@ def ask_question(author: User, title: str, body: str, tags=(), service_slugs=(),
         db.session.flush()
         db.session.add(Revision(post_id=question.id, number=1, title=title, tags=" ".join(tag_names), body_md=body,
                                 author_id=author.id, created_at=now, comment="Pertanyaan awal"))
+        enqueue_search(f"question:{question.id}")
     return question
 
 
@@ -193,6 +195,7 @@ def post_answer(author: User, question_id: int, body: str, *, created_at=None, s
         question.answer_count = db.session.scalar(
             sa.select(sa.func.count(Answer.id)).where(Answer.question_id == question.id))
         question.last_activity_at = max(question.last_activity_at, now)
+        enqueue_search(f"question:{question.id}")
     return answer
 
 
@@ -254,6 +257,7 @@ def edit_post(editor: User, post_id: int, base_version: int, body: str, *, title
         db.session.add(Revision(post_id=post.id, number=number + 1, title=new_title,
                                 tags=" ".join(tag_names) if tag_names is not None else None, body_md=body,
                                 author_id=editor.id, created_at=now, comment=comment))
+        enqueue_search(f"question:{post.id if isinstance(post, Question) else post.question_id}")
     return post
 
 
@@ -317,6 +321,8 @@ def _cast_vote_once(user: User, post_id: int, value: int) -> VoteResult:
         post.score = db.session.scalar(
             sa.select(sa.func.coalesce(sa.func.sum(Vote.value), 0)).where(Vote.post_id == post.id))
         _add_rep(post.author_id, _vote_rep(post, new) - _vote_rep(post, old))
+        if isinstance(post, Answer):
+            enqueue_search(f"question:{post.question_id}")  # answer order in the thread document may change
         return VoteResult(score=post.score, my_vote=new)
 
 
@@ -336,6 +342,7 @@ def accept_answer(user: User, answer_id: int) -> Question:
         else:
             question.accepted_answer_id = answer.id
             _accept_rep(question, answer, +1)
+        enqueue_search(f"question:{question.id}")
     return question
 
 
@@ -412,6 +419,7 @@ def close_as_duplicate(user: User, question_id: int, target_id: int) -> Question
         question.closed_at = utcnow()
         question.closed_by_id = user.id
         question.last_activity_at = question.closed_at
+        enqueue_search(f"question:{question.id}")
     return question
 
 
@@ -425,4 +433,5 @@ def reopen_question(user: User, question_id: int) -> Question:
         question.closed_by_id = None
         question.duplicate_of_id = None
         question.last_activity_at = utcnow()
+        enqueue_search(f"question:{question.id}")
     return question

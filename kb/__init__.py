@@ -2,4 +2,13 @@ from flask import Blueprint
 
 bp = Blueprint("kb", __name__, template_folder="templates")
 
+
+@bp.record_once
+def _register_search_provider(state):
+    from search.registry import register
+
+    from . import search_docs
+
+    register("service", search_docs.load, search_docs.all_refs)
+
 from . import views  # noqa: E402,F401

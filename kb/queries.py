@@ -1,8 +1,6 @@
 """Read-side helpers for the knowledge base."""
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
@@ -61,24 +59,3 @@ def version_or_none(service: Service, number: int) -> ServiceVersion | None:
     return db.session.scalar(
         sa.select(ServiceVersion).where(ServiceVersion.service_id == service.id, ServiceVersion.number == number)
     )
-
-
-_WORD = re.compile(r"[0-9a-zA-Z\u00C0-\u024F]+")
-
-
-def simple_search(query: str, limit: int = 20) -> list[Service]:
-    """Word-match ranking over titles, alternative names and summaries.
-    Small and exact; the search/ package provides the full ranking."""
-    words = {w.lower() for w in _WORD.findall(query[:200]) if len(w) >= 2}
-    if not words:
-        return []
-    services = db.session.scalars(sa.select(Service).options(selectinload(Service.agency))).all()
-    scored = []
-    for s in services:
-        title = set(w.lower() for w in _WORD.findall(s.title + " " + " ".join(s.aliases or [])))
-        body = set(w.lower() for w in _WORD.findall(s.summary + " " + s.agency.name + " " + (s.agency.short_name or "")))
-        score = 3 * len(words & title) + len(words & body)
-        if score:
-            scored.append((score, s.title, s))
-    scored.sort(key=lambda t: (-t[0], t[1]))
-    return [s for _, _, s in scored[:limit]]

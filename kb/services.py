@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from core.extensions import db
 from core.markup import render_markdown
 from core.models import User, utcnow
+from search.outbox import enqueue as enqueue_search
 
 from .models import Agency, Category, Channel, Fee, LegalBasis, Requirement, Service, ServiceVersion, Step
 from .record import ChannelItem, Contact, Duration, FeeItem, ServiceRecord, changed_fields
@@ -104,6 +105,7 @@ def save_service(record: ServiceRecord, *, source: str, author: User | None = No
         service=service, number=service.version, snapshot=new, changed_fields=changed,
         source=source, note=note, author=author,
     ))
+    enqueue_search(f"service:{record.slug}")
     db.session.flush()
     return SaveResult(service, created, changed)
 

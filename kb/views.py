@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, render_template, request
+from flask import abort, render_template, request
 
 from core.extensions import db
 from core.i18n import _
@@ -11,7 +11,7 @@ from . import bp
 from .models import Agency, Category, ServiceVersion
 from .presenters import snapshot_diff
 from .queries import (agencies_with_counts, categories_with_counts, recently_updated, service_or_none,
-                      services_query, simple_search, version_or_none)
+                      services_query, version_or_none)
 from .record import FIELD_LABELS
 
 
@@ -83,11 +83,3 @@ def version(slug: str, number: int):
     previous = version_or_none(svc, number - 1) if number > 1 else None
     diff = snapshot_diff(previous.snapshot if previous else None, ver.snapshot)
     return render_template("kb/version.html", service=svc, version=ver, previous=previous, diff=diff)
-
-
-@bp.route("/cari")
-def search():
-    q = request.args.get("q", "").strip()[:200]
-    results = simple_search(q) if q else []
-    current_app.logger.debug("search q=%r results=%d", q, len(results))
-    return render_template("kb/search.html", q=q, search_query=q, results=results)

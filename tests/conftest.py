@@ -13,9 +13,10 @@ CONTENT = ROOT / "content"
 
 
 def make_app(db_path: Path, **overrides):
+    # Lexical-only and synchronous by default; tests/test_search.py turns the encoder on.
     config = {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
-              "CONTENT_DIR": str(CONTENT),
-              "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+              "CONTENT_DIR": str(CONTENT), "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+              "SEARCH_DIR": str(db_path.parent / "search"), "SEARCH_ENCODER": "none", "SEARCH_DRAIN": "inline"}
     config.update(overrides)
     return create_app(config)
 
@@ -24,12 +25,15 @@ def make_app(db_path: Path, **overrides):
 def seeded_db(tmp_path_factory) -> Path:
     """A database with the bundled content loaded, built once and copied per test."""
     from core.contentio import load_content
+    from search.outbox import reindex
 
     path = tmp_path_factory.mktemp("seed") / "seed.sqlite3"
     app = make_app(path)
     with app.app_context():
         init_db()
         load_content(CONTENT)
+        reindex()
+        app.extensions["search"].lexical.close()
         db.session.execute(db.text("PRAGMA wal_checkpoint(TRUNCATE)"))
         db.session.remove()
         db.engine.dispose()
@@ -40,6 +44,7 @@ def seeded_db(tmp_path_factory) -> Path:
 def app(tmp_path, seeded_db):
     path = tmp_path / "app.sqlite3"
     shutil.copy(seeded_db, path)
+    shutil.copytree(seeded_db.parent / "search", tmp_path / "search")
     app = make_app(path)
     yield app
     with app.app_context():

@@ -86,7 +86,7 @@ def test_search_finds_services(client):
     html = text(client.get("/cari?q=paspor+hilang"))
     assert "Penggantian Paspor Hilang atau Rusak" in html
     html = text(client.get("/cari?q=zzzzqqq"))
-    assert "Tidak ada layanan yang cocok" in html
+    assert "Tidak ada hasil" in html
     assert client.get("/cari?q=" + "a" * 5000).status_code == 200
     assert client.get("/cari?q=%3Cscript%3E").status_code == 200
 

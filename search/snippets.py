@@ -1,0 +1,42 @@
+"""Snippets with the query's words marked, built from stored text."""
+from __future__ import annotations
+
+import re
+from html import escape
+
+from .analysis import stem
+
+_WORD = re.compile(r"[0-9A-Za-z\u00c0-\u024f]+")
+
+
+def make_snippet(text: str, query_terms: set[str], width: int = 220) -> str:
+    """HTML-escaped excerpt of ``text`` around the densest run of matches,
+    with matching words in <mark>."""
+    text = " ".join(text.split())
+    if not text:
+        return ""
+    positions = [m for m in _WORD.finditer(text) if stem(m.group().lower()) in query_terms]
+    start = 0
+    if positions:
+        best, best_count = positions[0].start(), 0
+        for i, m in enumerate(positions):
+            count = sum(1 for p in positions[i:] if p.start() < m.start() + width)
+            if count > best_count:
+                best, best_count = m.start(), count
+        start = max(0, best - 40)
+        if start:
+            space = text.rfind(" ", 0, start)
+            start = space + 1 if space != -1 else start
+    end = min(len(text), start + width)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start else end
+    out, cursor = [], start
+    for m in positions:
+        if m.start() < start or m.end() > end:
+            continue
+        out.append(escape(text[cursor:m.start()]))
+        out.append(f"<mark>{escape(m.group())}</mark>")
+        cursor = m.end()
+    out.append(escape(text[cursor:end]))
+    return ("… " if start else "") + "".join(out) + (" …" if end < len(text) else "")

@@ -1,0 +1,52 @@
+"""/cari and /api/v1/search.  Results are generic (type, title, url,
+snippet); the templates group official pages before community threads."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template, request
+
+from .outbox import engine
+
+bp = Blueprint("search", __name__, template_folder="templates")
+api = Blueprint("search_api", __name__, url_prefix="/api/v1")
+
+KINDS = ("service", "question")
+
+
+@bp.route("/cari")
+def results():
+    q = request.args.get("q", "")
+    response = engine().search(q, k=20) if q.strip() else None
+    services = [r for r in response.results if r.kind == "service"][:5] if response else []
+    questions = [r for r in response.results if r.kind == "question"][:10] if response else []
+    return render_template("search/results.html", q=q.strip()[:200], search_query=q.strip()[:200],
+                           response=response, services=services, questions=questions)
+
+
+def _bad(message: str, status: int = 400):
+    return jsonify({"error": {"code": status, "message": message}}), status
+
+
+def parse_k(default: int = 10, high: int = 50):
+    raw = request.args.get("k")
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= high:
+        raise ValueError(f"k harus bilangan 1–{high}.")
+    return int(raw)
+
+
+@api.get("/search")
+def search_api():
+    q = request.args.get("q", "")
+    if not q.strip():
+        return _bad("Parameter q wajib diisi.")
+    try:
+        k = parse_k()
+    except ValueError as exc:
+        return _bad(str(exc))
+    kinds = [t for t in request.args.get("types", "").split(",") if t]
+    if any(t not in KINDS for t in kinds):
+        return _bad("types hanya boleh berisi service dan/atau question.")
+    response = engine().search(q, k=k, kinds=kinds or None)
+    return jsonify({"query": response.query, "normalized": response.normalized, "mode": response.mode,
+                    "did_you_mean": response.did_you_mean, "results": [r.to_json() for r in response.results]})
