@@ -6,7 +6,7 @@ FLASK   = $(VENV)/bin/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install clean
+.PHONY: run test install clean bench-search
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,7 @@ install: $(VENV)/.installed
 run: install
 	$(FLASK) init-db
 	$(FLASK) content load
+	LAYANAN_SEARCH_THREADS=2 $(FLASK) search reindex
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install
@@ -26,3 +27,7 @@ test: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+bench-search: install
+	$(PY) bench/search_eval.py
+	$(PY) bench/search_latency.py
