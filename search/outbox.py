@@ -54,7 +54,10 @@ def drain(limit: int = 200) -> int:
     try:
         docs = load_documents(doc_ids)
         eng = engine()
-        eng.lexical.apply(docs)
+        for kind, index in eng.lexicals.items():
+            part = {d: doc for d, doc in docs.items() if d.startswith(kind + ":")}
+            if part:
+                index.apply(part)
         with write_transaction():
             if eng.dense is not None:
                 eng.dense.store(docs)
@@ -96,8 +99,8 @@ def reindex(progress=None) -> dict:
         for start in range(0, len(refs), 200):
             found = load_documents([f"{provider.kind}:{r}" for r in refs[start:start + 200]])
             docs.update({k: v for k, v in found.items() if v is not None})
-    path = eng.lexical.bulk_build(docs.values())
-    eng.lexical.swap_to(path)
+    for kind, index in eng.lexicals.items():
+        index.swap_to(index.bulk_build(d for d in docs.values() if d.kind == kind))
     encoded = 0
     if eng.dense is not None:
         items = list(docs.items())

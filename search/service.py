@@ -20,9 +20,11 @@ def init_app(app) -> None:
     app.config.setdefault("SEARCH_THREADS", int(os.environ.get("LAYANAN_SEARCH_THREADS", "1")))
     app.config.setdefault("SEARCH_DRAIN", "background")  # or "inline" (tests) or "manual"
     app.config.setdefault("SEARCH_NORMALIZATION", None)
+    app.config.setdefault("SEARCH_THREAD_BUDGET_MS", 40.0)  # lexical time budget on the (large) thread index
     app.extensions["search"] = SearchEngine(app.config["SEARCH_DIR"], encoder=app.config["SEARCH_ENCODER"],
                                             threads=app.config["SEARCH_THREADS"],
-                                            normalization=app.config["SEARCH_NORMALIZATION"])
+                                            normalization=app.config["SEARCH_NORMALIZATION"],
+                                            lexical_budget_ms=app.config["SEARCH_THREAD_BUDGET_MS"])
     drainer = BackgroundDrainer(app)
     app.extensions["search_drainer"] = drainer
 
@@ -45,7 +47,8 @@ def init_app(app) -> None:
 
         eng = engine()
         dense = eng.dense
-        click.echo(f"lexical documents: {eng.lexical.doc_count()} ({eng.lexical.current_dir()})")
+        for kind, index in eng.lexicals.items():
+            click.echo(f"lexical {kind} documents: {index.doc_count()} ({index.current_dir()})")
         if dense is None:
             click.echo(f"dense: unavailable (encoder '{eng.encoder_name}'); search is lexical only")
         else:

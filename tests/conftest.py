@@ -33,7 +33,8 @@ def seeded_db(tmp_path_factory) -> Path:
         init_db()
         load_content(CONTENT)
         reindex()
-        app.extensions["search"].lexical.close()
+        for index in app.extensions["search"].lexicals.values():
+            index.close()
         db.session.execute(db.text("PRAGMA wal_checkpoint(TRUNCATE)"))
         db.session.remove()
         db.engine.dispose()

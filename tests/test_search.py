@@ -147,24 +147,26 @@ def test_drain_is_idempotent_and_replayable(app):
                             SearchOutbox(doc_id="question:999999")])  # a deleted/missing document
         db.session.commit()
         eng = app.extensions["search"]
-        before = eng.lexical.doc_count()
+        before = eng.lexical_doc_count()
         assert drain_all() == 3 and drain_all() == 0
         # Replaying processed rows changes nothing.
         db.session.execute(sa.update(SearchOutbox).values(processed_at=None))
         db.session.commit()
         drain_all()
-        assert eng.lexical.doc_count() == before and pending_count() == 0
+        assert eng.lexical_doc_count() == before and pending_count() == 0
 
 
 def test_reindex_swaps_and_cli(app, runner):
     with app.app_context():
         eng = app.extensions["search"]
-        old = eng.lexical.current_dir()
+        old = {k: ix.current_dir() for k, ix in eng.lexicals.items()}
         stats = reindex()
-        new = eng.lexical.current_dir()
-        assert new != old and not old.exists() and stats["documents"] == eng.lexical.doc_count() >= 100
+        for kind, ix in eng.lexicals.items():
+            assert ix.current_dir() != old[kind] and not old[kind].exists()
+        assert stats["documents"] == eng.lexical_doc_count() >= 100
     result = runner.invoke(args=["search", "status"])
     assert result.exit_code == 0 and "outbox pending: 0" in result.output and "lexical only" in result.output
+    assert "lexical service documents: 42" in result.output
     assert runner.invoke(args=["search", "drain"]).exit_code == 0
     assert "reindexed" in runner.invoke(args=["search", "reindex"]).output
 
@@ -243,3 +245,15 @@ def test_minilm_encoder_loads_offline_from_the_package():
     vectors = encoder.queries(["ktp hilang", "lost id card"])
     assert vectors.shape == (2, 384)
     assert abs(float((vectors[0] ** 2).sum()) - 1.0) < 1e-3
+
+
+def test_thread_index_time_budget(app):
+    """With a zero budget the thread index stops at once; official pages are unaffected."""
+    with app.app_context():
+        eng = app.extensions["search"]
+        eng.budgets["question"] = 0.0
+        try:
+            response = eng.search("ktp hilang", k=10)
+        finally:
+            eng.budgets["question"] = 40.0
+        assert response.results and response.results[0].kind == "service"
