@@ -25,10 +25,17 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def json_error(code: int, message: str, fields: dict | None = None):
+    body = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    return jsonify(body), code
+
+
 def render_error(code: int, message: str | None = None):
     message = message or _(MESSAGES.get(code, "Terjadi kesalahan."))
     if wants_json():
-        return jsonify({"error": {"code": code, "message": message}}), code
+        return json_error(code, message)
     return render_template("core/error.html", code=code, message=message), code
 
 

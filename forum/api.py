@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from core.errors import json_error as _error
 from core.extensions import db
 
 from .models import Answer, Question
@@ -50,13 +51,6 @@ def question_json(q: Question) -> dict:
     data.update(body=q.body_md, body_html=q.body_html, version=q.version, edited_at=_iso(q.edited_at),
                 comments=_comments(q), answers=[answer_json(a, q.accepted_answer_id) for a in sorted_answers(q)])
     return data
-
-
-def _error(status: int, message: str, fields: dict | None = None):
-    body = {"error": {"code": status, "message": message}}
-    if fields:
-        body["error"]["fields"] = fields
-    return jsonify(body), status
 
 
 @bp.errorhandler(ForumError)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, request, url_for
 
+from core.errors import json_error as _error
 from core.extensions import db
 
 from .models import Agency, Category, Service
@@ -24,10 +25,6 @@ def service_json(service: Service) -> dict:
     data["url"] = url_for("kb.service", slug=service.slug, _external=True)
     data["api_url"] = url_for("kb_api.service_detail", slug=service.slug, _external=True)
     return data
-
-
-def _error(code: int, message: str):
-    return jsonify({"error": {"code": code, "message": message}}), code
 
 
 @bp.get("/services")

@@ -110,29 +110,26 @@ def save_service(record: ServiceRecord, *, source: str, author: User | None = No
     return SaveResult(service, created, changed)
 
 
+def _upsert(model, slug: str, values: dict) -> bool:
+    """Create or update a row keyed by slug; True if anything changed."""
+    row = db.session.scalar(sa.select(model).where(model.slug == slug))
+    if row is None:
+        db.session.add(model(slug=slug, **values))
+        return True
+    if all(getattr(row, k) == v for k, v in values.items()):
+        return False
+    for k, v in values.items():
+        setattr(row, k, v)
+    return True
+
+
 def upsert_category(slug: str, name: str, *, name_en: str | None = None, description: str = "",
                     position: int = 0) -> bool:
-    category = db.session.scalar(sa.select(Category).where(Category.slug == slug))
-    values = {"name": name, "name_en": name_en, "description": description, "position": position}
-    if category is None:
-        db.session.add(Category(slug=slug, **values))
-        return True
-    if any(getattr(category, k) != v for k, v in values.items()):
-        for k, v in values.items():
-            setattr(category, k, v)
-        return True
-    return False
+    return _upsert(Category, slug, {"name": name, "name_en": name_en, "description": description,
+                                    "position": position})
 
 
 def upsert_agency(slug: str, name: str, *, short_name: str | None = None, website: str | None = None,
                   description: str = "") -> bool:
-    agency = db.session.scalar(sa.select(Agency).where(Agency.slug == slug))
-    values = {"name": name, "short_name": short_name, "website": website, "description": description}
-    if agency is None:
-        db.session.add(Agency(slug=slug, **values))
-        return True
-    if any(getattr(agency, k) != v for k, v in values.items()):
-        for k, v in values.items():
-            setattr(agency, k, v)
-        return True
-    return False
+    return _upsert(Agency, slug, {"name": name, "short_name": short_name, "website": website,
+                                  "description": description})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
 
+from core.errors import json_error
+
 from .outbox import engine
 
 bp = Blueprint("search", __name__, template_folder="templates")
@@ -23,7 +25,7 @@ def results():
 
 
 def _bad(message: str, status: int = 400):
-    return jsonify({"error": {"code": status, "message": message}}), status
+    return json_error(status, message)
 
 
 def parse_k(default: int = 10, high: int = 50):
