@@ -257,3 +257,27 @@ def test_thread_index_time_budget(app):
         finally:
             eng.budgets["question"] = 40.0
         assert response.results and response.results[0].kind == "service"
+
+
+def test_background_drainer_indexes_after_the_request(tmp_path, seeded_db):
+    import time
+
+    shutil.copy(seeded_db, tmp_path / "app.sqlite3")
+    shutil.copytree(seeded_db.parent / "search", tmp_path / "search")
+    app = make_app(tmp_path / "app.sqlite3", SEARCH_DRAIN="background")
+    from core.auth.services import create_user
+
+    with app.app_context():
+        create_user("penanya", "kata-sandi-aman")
+    c = login_client(app, "penanya")
+    resp = post_form(c, "/pertanyaan/tanya", {"title": "Apakah kuda lumping butuh izin keramaian dari polsek?",
+                                              "body": BODY}, "/pertanyaan/tanya")
+    assert resp.status_code == 302
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if c.get("/api/v1/search?q=kuda+lumping").get_json()["results"]:
+            break
+        time.sleep(0.2)
+    assert c.get("/api/v1/search?q=kuda+lumping").get_json()["results"]
+    with app.app_context():
+        assert pending_count() == 0
