@@ -44,7 +44,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from search.views import api as search_api_bp
     from search.views import bp as search_bp
 
+    from .admin import bp as admin_bp
+
     app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(kb_bp)
     app.register_blueprint(kb_api_bp)
     app.register_blueprint(forum_bp)

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -92,3 +92,26 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role.value}>"
+
+
+class AuditLog(db.Model):
+    """Who did what to what.  Written in the same transaction as the action;
+    readable by admins at /admin/audit."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(40), index=True)
+    target_type: Mapped[str] = mapped_column(sa.String(20))
+    target_id: Mapped[int] = mapped_column()
+    detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+
+def audit(actor: User | None, action: str, target_type: str, target_id: int, **detail) -> None:
+    """Record an action; call inside the action's write transaction."""
+    db.session.add(AuditLog(actor_id=actor.id if actor else None, action=action, target_type=target_type,
+                            target_id=target_id, detail=detail))

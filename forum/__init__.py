@@ -9,8 +9,10 @@ def _register_template_helpers(state):
     # it calls these globals only when the forum is installed.
     from .queries import related_question_count, related_questions
 
+    from .models import FLAG_REASONS
+
     state.app.jinja_env.globals.update(related_questions=related_questions,
-                                       related_question_count=related_question_count)
+                                       related_question_count=related_question_count, flag_reasons=FLAG_REASONS)
 
     from search.registry import register
 
@@ -19,4 +21,4 @@ def _register_template_helpers(state):
     register("question", search_docs.load, search_docs.all_refs)
 
 
-from . import views  # noqa: E402,F401
+from . import moderation_views, views  # noqa: E402,F401

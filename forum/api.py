@@ -117,7 +117,7 @@ def similar():
 @bp.get("/questions/<int:question_id>")
 def question_detail(question_id: int):
     q = question_or_none(question_id)
-    if q is None:
+    if q is None or not q.is_visible:
         return _error(404, "Pertanyaan tidak ditemukan.")
     return jsonify(question_json(q))
 

@@ -46,6 +46,14 @@ class Post(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     edited_at: Mapped[datetime | None] = mapped_column()
     seed_key: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
+    # Moderation: hidden posts are visible to moderators only and can be
+    # restored; deleted posts are gone for everyone but admins.
+    hidden_at: Mapped[datetime | None] = mapped_column()
+    hidden_reason: Mapped[str | None] = mapped_column(sa.String(300))
+    deleted_at: Mapped[datetime | None] = mapped_column()
+    # First posts of new accounts wait in the review queue (they are
+    # published at once; a moderator approves or hides them).
+    needs_review: Mapped[bool] = mapped_column(default=False, index=True)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     comments: Mapped[list[Comment]] = relationship(back_populates="post", order_by="Comment.created_at",
@@ -56,6 +64,10 @@ class Post(db.Model):
     @property
     def is_question(self) -> bool:
         return self.kind == "question"
+
+    @property
+    def is_visible(self) -> bool:
+        return self.hidden_at is None and self.deleted_at is None
 
 
 class Question(Post):
@@ -70,6 +82,7 @@ class Question(Post):
     closed_at: Mapped[datetime | None] = mapped_column()
     closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     duplicate_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("forum_questions.id"))
+    locked_at: Mapped[datetime | None] = mapped_column()
 
     answers: Mapped[list[Answer]] = relationship(
         back_populates="question", foreign_keys="Answer.question_id", cascade="all, delete-orphan",
@@ -86,6 +99,10 @@ class Question(Post):
     @property
     def is_closed(self) -> bool:
         return self.closed_at is not None
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
 
 
 class Answer(Post):

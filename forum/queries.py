@@ -18,7 +18,8 @@ SORTS = {
 
 def questions_stmt(sort: str = "terbaru", tag: str | None = None, service_id: int | None = None):
     stmt = sa.select(Question).options(selectinload(Question.tags), selectinload(Question.author),
-                                       selectinload(Question.services))
+                                       selectinload(Question.services)).where(
+        Question.hidden_at.is_(None), Question.deleted_at.is_(None))
     if tag:
         stmt = stmt.join(question_tags, question_tags.c.question_id == Question.id).join(
             Tag, Tag.id == question_tags.c.tag_id).where(Tag.name == tag)
@@ -46,9 +47,26 @@ def question_or_none(question_id: int) -> Question | None:
         ))
 
 
-def sorted_answers(question: Question) -> list[Answer]:
-    return sorted(question.answers,
+def sorted_answers(question: Question, viewer=None) -> list[Answer]:
+    """Accepted first, then by score.  Hidden answers only for moderators,
+    deleted ones only for admins."""
+    def visible(a: Answer) -> bool:
+        if a.deleted_at is not None:
+            return bool(viewer and viewer.is_authenticated and viewer.can("admin"))
+        if a.hidden_at is not None:
+            return bool(viewer and viewer.is_authenticated and viewer.can("moderate"))
+        return True
+
+    return sorted((a for a in question.answers if visible(a)),
                   key=lambda a: (a.id != question.accepted_answer_id, -a.score, a.created_at, a.id))
+
+
+def can_view(question: Question, viewer) -> bool:
+    if question.deleted_at is not None:
+        return bool(viewer and viewer.is_authenticated and viewer.can("admin"))
+    if question.hidden_at is not None:
+        return bool(viewer and viewer.is_authenticated and viewer.can("moderate"))
+    return True
 
 
 def my_votes(user, post_ids: list[int]) -> dict[int, int]:
@@ -73,8 +91,26 @@ def related_questions(service_id: int, limit: int = 5) -> list[Question]:
 
 
 def related_question_count(service_id: int) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(question_services).where(
-        question_services.c.service_id == service_id)) or 0
+    return db.session.scalar(sa.select(sa.func.count()).select_from(question_services).join(
+        Question, Question.id == question_services.c.question_id).where(
+        question_services.c.service_id == service_id, Question.hidden_at.is_(None),
+        Question.deleted_at.is_(None))) or 0
+
+
+def review_queue():
+    """Posts with open flags, and first posts of new accounts awaiting review."""
+    flagged = db.session.execute(
+        sa.select(Post, sa.func.count(Flag.id)).join(Flag, Flag.post_id == Post.id)
+        .where(Flag.status == "open", Post.deleted_at.is_(None)).group_by(Post.id)
+        .order_by(sa.func.count(Flag.id).desc(), Post.id)).all()
+    flag_rows = db.session.scalars(sa.select(Flag).where(Flag.status == "open").options(
+        selectinload(Flag.user)).order_by(Flag.created_at)).all()
+    reasons: dict[int, list[Flag]] = {}
+    for f in flag_rows:
+        reasons.setdefault(f.post_id, []).append(f)
+    first_posts = db.session.scalars(sa.select(Post).where(Post.needs_review.is_(True), Post.deleted_at.is_(None),
+                                                           Post.hidden_at.is_(None)).order_by(Post.created_at)).all()
+    return flagged, reasons, first_posts
 
 
 def post_or_none(post_id: int) -> Post | None:

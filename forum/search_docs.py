@@ -15,7 +15,9 @@ from .models import Question
 from .queries import sorted_answers
 
 
-def question_document(q: Question) -> Document:
+def question_document(q: Question) -> Document | None:
+    if not q.is_visible:
+        return None  # hidden or deleted threads leave the index
     sections = [Section("Pertanyaan", plain_text(q.body_html))]
     for a in sorted_answers(q)[:2]:
         label = "Jawaban diterima" if a.id == q.accepted_answer_id else "Jawaban"

@@ -140,6 +140,17 @@ def _require_active(user: User | None) -> None:
         raise Forbidden("Akun Anda sedang ditangguhkan.")
 
 
+def _is_first_post(author: User) -> bool:
+    return not db.session.scalar(sa.select(Post.id).where(Post.author_id == author.id).limit(1))
+
+
+def _refuse_if_locked(user: User, question: Question) -> None:
+    if question.is_locked and not user.can("moderate"):
+        raise ForumError("Utas ini dikunci moderator; tidak dapat diubah atau ditanggapi.")
+    if not question.is_visible and not user.can("moderate"):
+        raise NotFound("Pertanyaan tidak ditemukan.")
+
+
 def _locked_post(post_id: int, cls=Post):
     post = db.session.get(cls, post_id, with_for_update=True, populate_existing=True)
     if post is None:
@@ -164,7 +175,8 @@ def ask_question(author: User, title: str, body: str, tags=(), service_slugs=(),
             raise ValidationFailed(errors)
         now = created_at or utcnow()
         question = Question(author_id=author.id, title=title, body_md=body, body_html=render_markdown(body),
-                            created_at=now, last_activity_at=now, seed_key=seed_key)
+                            created_at=now, last_activity_at=now, seed_key=seed_key,
+                            needs_review=seed_key is None and _is_first_post(author))
         question.tags = _tags(tag_names)
         question.services = list(services)
         db.session.add(question)
@@ -181,19 +193,21 @@ def post_answer(author: User, question_id: int, body: str, *, created_at=None, s
     errors = _check_body(body)
     with write_transaction():
         question = _locked_post(question_id, Question)
+        _refuse_if_locked(author, question)
         if question.is_closed:
             raise ForumError("Pertanyaan ini sudah ditutup dan tidak menerima jawaban baru.")
         if errors:
             raise ValidationFailed(errors)
         now = created_at or utcnow()
         answer = Answer(author_id=author.id, question_id=question.id, body_md=body, body_html=render_markdown(body),
-                        created_at=now, seed_key=seed_key)
+                        created_at=now, seed_key=seed_key, needs_review=seed_key is None and _is_first_post(author))
         db.session.add(answer)
         db.session.flush()
         db.session.add(Revision(post_id=answer.id, number=1, body_md=body, author_id=author.id, created_at=now,
                                 comment="Jawaban awal"))
         question.answer_count = db.session.scalar(
-            sa.select(sa.func.count(Answer.id)).where(Answer.question_id == question.id))
+            sa.select(sa.func.count(Answer.id)).where(Answer.question_id == question.id, Answer.hidden_at.is_(None),
+                                                      Answer.deleted_at.is_(None)))
         question.last_activity_at = max(question.last_activity_at, now)
         enqueue_search(f"question:{question.id}")
     return answer
@@ -206,10 +220,11 @@ def add_comment(author: User, post_id: int, body: str, *, created_at=None, seed_
         raise ValidationFailed({"comment": f"Komentar {COMMENT_MIN}–{COMMENT_MAX} karakter."})
     with write_transaction():
         post = _locked_post(post_id)
+        question = post if isinstance(post, Question) else post.question
+        _refuse_if_locked(author, question)
         comment = Comment(post_id=post.id, author_id=author.id, body_md=body, body_html=render_markdown(body),
                           created_at=created_at or utcnow(), seed_key=seed_key)
         db.session.add(comment)
-        question = post if isinstance(post, Question) else post.question
         question.last_activity_at = max(question.last_activity_at, comment.created_at)
     return comment
 
@@ -228,6 +243,7 @@ def edit_post(editor: User, post_id: int, base_version: int, body: str, *, title
         post = _locked_post(post_id)
         if not can_edit(editor, post):
             raise Forbidden("Hanya penulis atau moderator yang dapat menyunting tulisan ini.")
+        _refuse_if_locked(editor, post if isinstance(post, Question) else post.question)
         if post.version != base_version:
             raise EditConflict(post)
         if isinstance(post, Question):
@@ -306,6 +322,7 @@ def _cast_vote_once(user: User, post_id: int, value: int) -> VoteResult:
         post = _locked_post(post_id)
         if post.author_id == user.id:
             raise ForumError("Anda tidak dapat memberi suara pada tulisan sendiri.")
+        _refuse_if_locked(user, post if isinstance(post, Question) else post.question)
         vote = db.session.scalar(sa.select(Vote).where(Vote.post_id == post.id, Vote.user_id == user.id))
         old = vote.value if vote else 0
         new = value
@@ -334,6 +351,9 @@ def accept_answer(user: User, answer_id: int) -> Question:
         question = db.session.get(Question, answer.question_id, with_for_update=True)
         if question.author_id != user.id:
             raise Forbidden("Hanya penanya yang dapat menerima jawaban.")
+        _refuse_if_locked(user, question)
+        if not answer.is_visible:
+            raise ForumError("Jawaban ini disembunyikan moderator.")
         previous = db.session.get(Answer, question.accepted_answer_id) if question.accepted_answer_id else None
         if previous is not None:
             _accept_rep(question, previous, -1)

@@ -14,7 +14,7 @@ from core.diffing import line_diff
 from . import bp
 from .forms import AnswerForm, AskForm, CloseForm, CommentForm, EditForm, FlagForm
 from .models import FLAG_REASONS, Answer, Question
-from .queries import (SORTS, my_votes, open_flag_counts, popular_tags, post_or_none, question_or_none,
+from .queries import (SORTS, can_view, my_votes, open_flag_counts, popular_tags, post_or_none, question_or_none,
                       questions_stmt, revisions, sorted_answers)
 from .services import (EditConflict, ForumError, ValidationFailed, accept_answer, add_comment, ask_question,
                        can_edit, cast_vote, close_as_duplicate, edit_post, flag_post, post_answer, reopen_question)
@@ -89,9 +89,9 @@ def tag(name: str):
 @bp.route("/pertanyaan/<int:question_id>/<slug>")
 def question(question_id: int, slug: str | None = None):
     q = question_or_none(question_id)
-    if q is None:
+    if q is None or not can_view(q, current_user):
         abort(404, _("Pertanyaan tidak ditemukan."))
-    answers = sorted_answers(q)
+    answers = sorted_answers(q, current_user)
     ids = [q.id] + [a.id for a in answers]
     flags = open_flag_counts(ids) if current_user.is_authenticated and current_user.can("moderate") else {}
     return _render_thread(q, answers, flags, AnswerForm())
@@ -144,7 +144,7 @@ def _attach_errors(form, errors: dict[str, str]) -> None:
 def answer(question_id: int):
     form = AnswerForm()
     q = question_or_none(question_id)
-    if q is None:
+    if q is None or not can_view(q, current_user):
         abort(404, _("Pertanyaan tidak ditemukan."))
     if form.validate_on_submit():
         try:
@@ -155,7 +155,7 @@ def answer(question_id: int):
             flash(_("Jawaban Anda sudah terbit. Terima kasih!"), "success")
             return redirect(post_anchor(a))
     # Re-show the thread with the draft kept in the form.
-    return _render_thread(q, sorted_answers(q), {}, form, 400)
+    return _render_thread(q, sorted_answers(q, current_user), {}, form, 400)
 
 
 @bp.route("/pos/<int:post_id>/komentar", methods=["POST"])

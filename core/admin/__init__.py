@@ -1,0 +1,24 @@
+"""Admin pages."""
+import sqlalchemy as sa
+from flask import Blueprint, render_template, request
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import AuditLog
+from ..security import require_capability
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+
+
+@bp.route("/audit")
+@require_capability("admin")
+def audit_log():
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    action = (request.args.get("action") or "")[:40]
+    stmt = sa.select(AuditLog).options(selectinload(AuditLog.actor)).order_by(AuditLog.id.desc())
+    if action:
+        stmt = stmt.where(AuditLog.action == action)
+    pagination = db.paginate(stmt, page=page, per_page=50, error_out=False)
+    actions = db.session.scalars(sa.select(AuditLog.action).distinct().order_by(AuditLog.action)).all()
+    return render_template("admin/audit.html", pagination=pagination, actions=actions, action=action)

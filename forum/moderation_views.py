@@ -1,0 +1,105 @@
+"""Moderator pages: the review queue and the actions behind its buttons."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from core.extensions import db
+from core.i18n import _
+from core.models import User
+from core.security import is_safe_next, require_capability
+
+from . import bp
+from . import moderation as mod
+from .queries import post_or_none, review_queue
+from .services import ForumError
+from .views import _QUESTION_REF, post_anchor
+
+
+def _back(default: str) -> str:
+    target = request.form.get("back")
+    return target if is_safe_next(target) else default
+
+
+@bp.route("/moderasi")
+@require_capability("moderate")
+def queue():
+    flagged, reasons, first_posts = review_queue()
+    return render_template("forum/queue.html", flagged=flagged, reasons=reasons, first_posts=first_posts)
+
+
+def _post_or_404(post_id: int):
+    post = post_or_none(post_id)
+    if post is None:
+        abort(404, _("Tulisan tidak ditemukan."))
+    return post
+
+
+@bp.route("/moderasi/pos/<int:post_id>/<action>", methods=["POST"])
+@require_capability("moderate")
+def post_action(post_id: int, action: str):
+    post = _post_or_404(post_id)
+    reason = request.form.get("reason", "")
+    if action == "sembunyikan":
+        mod.hide_post(current_user, post.id, reason)
+        flash(_("Tulisan disembunyikan."), "success")
+    elif action == "pulihkan":
+        mod.restore_post(current_user, post.id)
+        flash(_("Tulisan dipulihkan."), "success")
+    elif action == "hapus":
+        mod.delete_post(current_user, post.id, reason)
+        flash(_("Tulisan dihapus."), "success")
+    elif action == "abaikan-tanda":
+        mod.dismiss_flags(current_user, post.id)
+        flash(_("Tanda diabaikan."), "success")
+    elif action == "setujui":
+        mod.approve_post(current_user, post.id)
+        flash(_("Tulisan disetujui."), "success")
+    else:
+        abort(404)
+    return redirect(_back(post_anchor(post)))
+
+
+@bp.route("/moderasi/pertanyaan/<int:question_id>/<action>", methods=["POST"])
+@require_capability("moderate")
+def thread_action(question_id: int, action: str):
+    if action == "kunci":
+        mod.set_lock(current_user, question_id, True)
+        flash(_("Utas dikunci."), "success")
+    elif action == "buka-kunci":
+        mod.set_lock(current_user, question_id, False)
+        flash(_("Kunci utas dibuka."), "success")
+    elif action == "gabung":
+        match = _QUESTION_REF.search(request.form.get("target", "").strip())
+        if not match:
+            raise ForumError("Tulis nomor pertanyaan tujuan (mis. 42) atau tempel alamatnya.")
+        target = mod.merge_questions(current_user, question_id, int(match.group(1)))
+        flash(_("Utas digabung; semua jawaban dipindahkan."), "success")
+        return redirect(url_for("forum.question", question_id=target.id))
+    else:
+        abort(404)
+    return redirect(url_for("forum.question", question_id=question_id))
+
+
+@bp.route("/moderasi/pengguna/<int:user_id>", methods=["GET", "POST"])
+@require_capability("moderate")
+def user_admin(user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404, _("Pengguna tidak ditemukan."))
+    if request.method == "POST":
+        if request.form.get("action") == "pulihkan":
+            mod.unsuspend_user(current_user, user.id)
+            flash(_("Penangguhan dicabut."), "success")
+        else:
+            days = request.form.get("days", "")
+            if not days.isdigit():
+                raise ForumError("Lama penangguhan harus berupa angka hari.")
+            mod.suspend_user(current_user, user.id, int(days), request.form.get("reason", ""))
+            flash(_("Akun ditangguhkan; semua sesinya berakhir."), "success")
+        return redirect(url_for("forum.user_admin", user_id=user.id))
+    from .models import Post
+
+    posts = db.session.scalars(db.select(Post).where(Post.author_id == user.id).order_by(Post.created_at.desc())
+                               .limit(20)).all()
+    return render_template("forum/user_admin.html", user=user, posts=posts)
