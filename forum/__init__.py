@@ -10,15 +10,18 @@ def _register_template_helpers(state):
     from .queries import related_question_count, related_questions
 
     from .models import FLAG_REASONS
+    from .queries import stale_answers
 
     state.app.jinja_env.globals.update(related_questions=related_questions,
-                                       related_question_count=related_question_count, flag_reasons=FLAG_REASONS)
+                                       related_question_count=related_question_count, flag_reasons=FLAG_REASONS,
+                                       stale_answers=stale_answers)
 
     from search.registry import register
 
-    from . import search_docs
+    from . import promotion, search_docs
 
     register("question", search_docs.load, search_docs.all_refs)
+    promotion.register()
 
 
 from . import moderation_views, views  # noqa: E402,F401

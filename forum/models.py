@@ -113,6 +113,12 @@ class Answer(Post):
 
     question: Mapped[Question] = relationship(back_populates="answers", foreign_keys=[question_id])
 
+    # Promotion into official knowledge, and "may be outdated" flags raised
+    # when a linked service's fees, requirements or duration change.
+    promoted_at: Mapped[datetime | None] = mapped_column()
+    promoted_to: Mapped[str | None] = mapped_column(sa.String(200))  # path of the official page
+    stale_since: Mapped[datetime | None] = mapped_column()
+
     __mapper_args__ = {"polymorphic_identity": "answer", "inherit_condition": id == Post.id}
 
     @property

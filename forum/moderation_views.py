@@ -103,3 +103,42 @@ def user_admin(user_id: int):
     posts = db.session.scalars(db.select(Post).where(Post.author_id == user.id).order_by(Post.created_at.desc())
                                .limit(20)).all()
     return render_template("forum/user_admin.html", user=user, posts=posts)
+
+
+@bp.route("/jawaban/<int:answer_id>/promosikan", methods=["GET", "POST"])
+@require_capability("curate")
+def promote(answer_id: int):
+    from kb.models import Service
+
+    from . import promotion
+    from .models import Answer
+
+    answer = db.session.get(Answer, answer_id)
+    if answer is None or not answer.is_visible:
+        abort(404, _("Jawaban tidak ditemukan."))
+    question = answer.question
+    services = db.session.scalars(db.select(Service).order_by(Service.title)).all()
+    linked = [s.slug for s in question.services]
+    values = {"service": linked[0] if linked else "", "kind": "faq", "question": question.title,
+              "answer": answer.body_md, "summary": ""}
+    if request.method == "POST":
+        values.update({k: request.form.get(k, "") for k in values})
+        if values["kind"] == "change":
+            draft = promotion.propose_change(current_user, answer.id, values["service"], values["summary"])
+            flash(_("Draf usulan dibuat. Sunting bagian yang diubah, lalu ajukan untuk ditinjau."), "success")
+            return redirect(url_for("kb.curation_edit", slug=draft.service.slug, draf=draft.id))
+        faq = promotion.promote_to_faq(current_user, answer.id, values["service"], values["question"], values["answer"])
+        flash(_("Jawaban ditambahkan sebagai FAQ resmi."), "success")
+        return redirect(url_for("kb.service", slug=faq.service.slug) + f"#faq-{faq.id}")
+    return render_template("forum/promote.html", answer=answer, question=question, services=services, values=values,
+                           linked=linked)
+
+
+@bp.route("/jawaban/<int:answer_id>/konfirmasi", methods=["POST"])
+@require_capability("curate")
+def confirm_answer(answer_id: int):
+    from . import promotion
+
+    answer = promotion.confirm_answer(current_user, answer_id)
+    flash(_("Jawaban dikonfirmasi masih berlaku."), "success")
+    return redirect(url_for("forum.question", question_id=answer.question_id) + f"#jawaban-{answer.id}")

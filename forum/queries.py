@@ -128,3 +128,8 @@ def popular_tags(limit: int = 30) -> list[tuple[str, int]]:
         .join(question_tags, question_tags.c.tag_id == Tag.id).group_by(Tag.id)
         .order_by(sa.desc("n"), Tag.name).limit(limit))
     return [(name, n) for name, n in rows]
+
+
+def stale_answers() -> list[Answer]:
+    return list(db.session.scalars(sa.select(Answer).where(Answer.stale_since.is_not(None), Answer.hidden_at.is_(None),
+                                                           Answer.deleted_at.is_(None)).order_by(Answer.stale_since)))

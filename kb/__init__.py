@@ -11,4 +11,4 @@ def _register_search_provider(state):
 
     register("service", search_docs.load, search_docs.all_refs)
 
-from . import views  # noqa: E402,F401
+from . import curation_views, views  # noqa: E402,F401

@@ -59,6 +59,7 @@ class Service(db.Model):
     notes_md: Mapped[str] = mapped_column(sa.Text, default="")
     notes_html: Mapped[str] = mapped_column(sa.Text, default="")  # rendered once, on write
     last_reviewed: Mapped[date] = mapped_column()
+    review_interval_days: Mapped[int] = mapped_column(default=180)
     version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -74,6 +75,12 @@ class Service(db.Model):
         order_by="LegalBasis.position", cascade="all, delete-orphan")
     versions: Mapped[list[ServiceVersion]] = relationship(
         back_populates="service", order_by="ServiceVersion.number.desc()", cascade="all, delete-orphan")
+
+    @property
+    def review_due(self) -> date:
+        from datetime import timedelta
+
+        return self.last_reviewed + timedelta(days=self.review_interval_days)
 
     @property
     def is_free(self) -> bool:
@@ -170,3 +177,57 @@ class ServiceVersion(db.Model):
 
     service: Mapped[Service] = relationship(back_populates="versions")
     author: Mapped[User | None] = relationship()
+
+
+DRAFT_STATES = ("draft", "in_review", "published", "rejected", "withdrawn")
+
+
+class ServiceDraft(db.Model):
+    """A proposed new version of a service: draft -> in_review -> published
+    (or rejected).  Publishing needs a reviewer other than the author."""
+
+    __tablename__ = "kb_service_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(sa.ForeignKey("kb_services.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(12), default="draft", index=True)
+    snapshot: Mapped[dict] = mapped_column(sa.JSON)
+    base_version: Mapped[int] = mapped_column()
+    summary: Mapped[str] = mapped_column(sa.String(300), default="")
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    reviewer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    review_note: Mapped[str] = mapped_column(sa.Text, default="")
+    source_answer_id: Mapped[int | None] = mapped_column()  # a community answer this proposal came from
+    credited_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    published_version: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column()
+    reviewed_at: Mapped[datetime | None] = mapped_column()
+
+    service: Mapped[Service] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id])
+    credited_user: Mapped[User | None] = relationship(foreign_keys=[credited_user_id])
+
+
+class ServiceFaq(db.Model):
+    """An official FAQ entry on a service page, often promoted from a
+    community answer (whose author is credited)."""
+
+    __tablename__ = "kb_service_faqs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(sa.ForeignKey("kb_services.id", ondelete="CASCADE"), index=True)
+    question: Mapped[str] = mapped_column(sa.String(200))
+    answer_md: Mapped[str] = mapped_column(sa.Text)
+    answer_html: Mapped[str] = mapped_column(sa.Text)
+    source_answer_id: Mapped[int | None] = mapped_column()
+    credited_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when a fee, requirement or duration of the service changed after
+    # this entry was written; cleared when a knowledge manager confirms it.
+    stale_since: Mapped[datetime | None] = mapped_column()
+
+    service: Mapped[Service] = relationship()
+    credited_user: Mapped[User | None] = relationship(foreign_keys=[credited_user_id])

@@ -59,3 +59,24 @@ def version_or_none(service: Service, number: int) -> ServiceVersion | None:
     return db.session.scalar(
         sa.select(ServiceVersion).where(ServiceVersion.service_id == service.id, ServiceVersion.number == number)
     )
+
+
+def faqs_for(service: Service):
+    from .models import ServiceFaq
+
+    return list(db.session.scalars(sa.select(ServiceFaq).where(ServiceFaq.service_id == service.id)
+                                   .options(selectinload(ServiceFaq.credited_user)).order_by(ServiceFaq.id)))
+
+
+def credits_for(service: Service):
+    """Community members whose answers became part of this page."""
+    from core.models import User
+
+    from .models import ServiceDraft, ServiceFaq
+
+    ids = set(db.session.scalars(sa.select(ServiceFaq.credited_user_id).where(
+        ServiceFaq.service_id == service.id, ServiceFaq.credited_user_id.is_not(None))))
+    ids |= set(db.session.scalars(sa.select(ServiceDraft.credited_user_id).where(
+        ServiceDraft.service_id == service.id, ServiceDraft.status == "published",
+        ServiceDraft.credited_user_id.is_not(None))))
+    return list(db.session.scalars(sa.select(User).where(User.id.in_(ids)).order_by(User.username))) if ids else []

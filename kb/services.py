@@ -107,6 +107,10 @@ def save_service(record: ServiceRecord, *, source: str, author: User | None = No
     ))
     enqueue_search(f"service:{record.slug}")
     db.session.flush()
+    if not created:
+        from .curation import notify_published_change
+
+        notify_published_change(service, changed)
     return SaveResult(service, created, changed)
 
 

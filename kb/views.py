@@ -10,7 +10,8 @@ from core.i18n import _
 from . import bp
 from .models import Agency, Category, ServiceVersion
 from .presenters import snapshot_diff
-from .queries import (agencies_with_counts, categories_with_counts, recently_updated, service_or_none,
+from .queries import (agencies_with_counts, categories_with_counts, credits_for, faqs_for, recently_updated,
+                      service_or_none,
                       services_query, version_or_none)
 from .record import FIELD_LABELS
 
@@ -60,7 +61,7 @@ def service(slug: str):
     svc = service_or_none(slug)
     if svc is None:
         abort(404, _("Layanan tidak ditemukan."))
-    return render_template("kb/service.html", service=svc)
+    return render_template("kb/service.html", service=svc, faqs=faqs_for(svc), credits=credits_for(svc))
 
 
 @bp.route("/layanan/<slug>/riwayat")

@@ -1,0 +1,83 @@
+"""Turning community answers into official knowledge, and keeping promoted
+or accepted answers honest when the official page changes."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from core.db import write_transaction
+from core.extensions import db
+from core.models import User, audit, utcnow
+from core.urls import path_for
+from kb import curation
+from search.outbox import enqueue as enqueue_search
+
+from .models import Answer, Question, question_services
+from .services import NotFound
+
+
+def _answer(answer_id: int) -> Answer:
+    answer = db.session.get(Answer, answer_id, with_for_update=True)
+    if answer is None or not answer.is_visible:
+        raise NotFound("Jawaban tidak ditemukan.")
+    return answer
+
+
+def promote_to_faq(user: User, answer_id: int, slug: str, question: str, answer_md: str):
+    curation._require(user)
+    with write_transaction():
+        answer = _answer(answer_id)
+        faq = curation.add_faq(user, slug, question, answer_md, source_answer_id=answer.id,
+                               credited_user_id=answer.author_id)
+        answer.promoted_at = utcnow()
+        answer.promoted_to = path_for("kb.service", slug=slug) + f"#faq-{faq.id}"
+        audit(user, "answer.promote_faq", "answer", answer.id, service=slug, faq=faq.id)
+        enqueue_search(f"question:{answer.question_id}")
+    return faq
+
+
+def propose_change(user: User, answer_id: int, slug: str, summary: str):
+    """Start a draft of the service, crediting the answer's author; the
+    knowledge manager edits the field it concerns and submits it for review."""
+    curation._require(user)
+    with write_transaction():
+        answer = _answer(answer_id)
+        draft = curation.create_draft(user, slug, summary=summary or f"Usulan dari jawaban #{answer.id}",
+                                      source_answer_id=answer.id, credited_user_id=answer.author_id)
+        audit(user, "answer.propose_change", "answer", answer.id, service=slug, draft=draft.id)
+    return draft
+
+
+def confirm_answer(user: User, answer_id: int) -> Answer:
+    curation._require(user)
+    with write_transaction():
+        answer = _answer(answer_id)
+        answer.stale_since = None
+        audit(user, "answer.confirm", "answer", answer.id)
+    return answer
+
+
+def _flag_linked_answers(service, changed) -> None:
+    """A fee, requirement or duration changed: accepted and promoted answers
+    on threads about this service may be outdated."""
+    question_ids = sa.select(question_services.c.question_id).where(question_services.c.service_id == service.id)
+    accepted = sa.select(Question.accepted_answer_id).where(Question.id.in_(question_ids),
+                                                            Question.accepted_answer_id.is_not(None))
+    db.session.execute(sa.update(Answer).where(
+        sa.or_(Answer.id.in_(accepted), sa.and_(Answer.promoted_at.is_not(None), Answer.question_id.in_(question_ids))),
+        Answer.stale_since.is_(None)).values(stale_since=utcnow()).execution_options(synchronize_session=False))
+
+
+def _mark_promoted(draft) -> None:
+    if draft.source_answer_id:
+        answer = db.session.get(Answer, draft.source_answer_id)
+        if answer is not None:
+            answer.promoted_at = utcnow()
+            answer.promoted_to = path_for("kb.service", slug=draft.service.slug)
+            enqueue_search(f"question:{answer.question_id}")
+
+
+def register() -> None:
+    if _flag_linked_answers not in curation.on_fields_changed:
+        curation.on_fields_changed.append(_flag_linked_answers)
+    if _mark_promoted not in curation.on_draft_published:
+        curation.on_draft_published.append(_mark_promoted)
