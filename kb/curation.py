@@ -60,8 +60,22 @@ def _draft(draft_id: int) -> ServiceDraft:
     return draft
 
 
+def _as_front_matter(snapshot: dict) -> dict:
+    """Canonical snapshots (ServiceRecord.to_dict) use fee/channel "kind";
+    the validator reads the content-file shape ("amount" words, "type")."""
+    meta = dict(snapshot)
+    meta["fees"] = [
+        {"label": f.get("label"), "legal_basis": f.get("legal_basis"), "note": f.get("note"),
+         "amount": {"free": "gratis", "variable": "variabel"}.get(f["kind"], f.get("amount"))}
+        if isinstance(f, dict) and "kind" in f else f for f in snapshot.get("fees") or []]
+    meta["channels"] = [
+        {**{k: v for k, v in c.items() if k != "kind"}, "type": c["kind"]} if isinstance(c, dict) and "kind" in c
+        else c for c in snapshot.get("channels") or []]
+    return meta
+
+
 def validate(snapshot: dict) -> ServiceRecord:
-    meta = {k: v for k, v in snapshot.items() if k != "notes"}
+    meta = {k: v for k, v in _as_front_matter(snapshot).items() if k != "notes"}
     try:
         return parse_record(meta, snapshot.get("notes") or "")
     except RecordError as exc:
