@@ -10,7 +10,11 @@ from .extensions import db
 from .models import Role
 
 
-def init_db() -> None:
+def init_db() -> list[str]:
+    """Create missing tables, and add columns that newer code defines but an
+    older database lacks (only nullable or defaulted ones).  This bridges
+    development databases until Alembic migrations exist (issue 7).
+    Returns the "table.column" names added."""
     # Import every module that defines tables before creating them.
     import forum.models  # noqa: F401
     import kb.models  # noqa: F401
@@ -18,13 +22,41 @@ def init_db() -> None:
     from . import models  # noqa: F401
 
     db.create_all()
+    return add_missing_columns()
+
+
+def add_missing_columns() -> list[str]:
+    import sqlalchemy as sa
+
+    inspector = sa.inspect(db.engine)
+    added = []
+    with db.engine.begin() as conn:
+        for table in db.metadata.sorted_tables:
+            if not inspector.has_table(table.name):
+                continue
+            existing = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in existing:
+                    continue
+                default = column.default.arg if column.default is not None and column.default.is_scalar else None
+                if not column.nullable and default is None:
+                    raise click.ClickException(
+                        f"{table.name}.{column.name} is missing and has no default; recreate the database")
+                ddl = f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(db.engine.dialect)}"
+                if default is not None:
+                    literal = sa.literal(default, column.type).compile(db.engine, compile_kwargs={"literal_binds": True})
+                    ddl += f" NOT NULL DEFAULT {literal}" if not column.nullable else f" DEFAULT {literal}"
+                conn.exec_driver_sql(ddl)
+                added.append(f"{table.name}.{column.name}")
+    return added
 
 
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
-    """Create missing tables (existing data is kept)."""
-    init_db()
+    """Create missing tables and columns (existing data is kept)."""
+    for name in init_db():
+        click.echo(f"kolom ditambahkan: {name}")
     click.echo("Basis data siap.")
 
 

@@ -259,3 +259,21 @@ def test_curation_role_action_matrix(app, curation_world, role, action):
     else:
         assert resp.status_code == (302 if role == "anon" else 403), (role, action, resp.status_code)
         assert after == before, (role, action)
+
+
+def test_content_reload_with_a_new_fee_flags_faq(app, staff, tmp_path):
+    import shutil
+
+    from core.contentio import load_content
+
+    from .conftest import CONTENT
+
+    with app.app_context():
+        faq = cur.add_faq(db.session.get(User, staff["km"]), "skck", "Berapa biaya SKCK resmi?",
+                          "Rp30.000, dibayar saat pengambilan.")
+        folder = tmp_path / "c"
+        shutil.copytree(CONTENT, folder)
+        path = folder / "services" / "skck.md"
+        path.write_text(path.read_text().replace("amount: 30000", "amount: 40000"))
+        load_content(folder)
+        assert db.session.get(ServiceFaq, faq.id).stale_since is not None
