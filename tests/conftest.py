@@ -134,3 +134,13 @@ def login_client(app, username, password="kata-sandi-aman"):
 def post_form(client, path, data, token_page="/"):
     token = csrf_from(client.get(token_page).get_data(as_text=True))
     return client.post(path, data={"csrf_token": token, **data})
+
+
+def act_as(app, role: str, method: str, path: str, data: dict):
+    """Send one request as an anonymous visitor (role "anon") or as the user
+    "u_<role>", with a valid CSRF token on POST."""
+    client = app.test_client() if role == "anon" else login_client(app, f"u_{role}")
+    if method == "GET":
+        return client.get(path)
+    token = csrf_from(client.get("/masuk" if role == "anon" else "/").get_data(as_text=True))
+    return client.post(path, data={"csrf_token": token, **data})

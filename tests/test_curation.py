@@ -11,7 +11,7 @@ from forum.models import Answer, Question
 from kb import curation as cur
 from kb.models import Service, ServiceDraft, ServiceFaq, ServiceVersion
 
-from .conftest import csrf_from, login_client, post_form
+from .conftest import act_as, csrf_from, login_client, post_form
 
 ROLES = {"anon": None, "member": Role.MEMBER, "moderator": Role.MODERATOR, "km": Role.KNOWLEDGE_MANAGER,
          "admin": Role.ADMIN}
@@ -242,14 +242,9 @@ CURATION_ACTIONS = {
 def test_curation_role_action_matrix(app, curation_world, role, action):
     method, path, data = CURATION_ACTIONS[action]
     path = path.format(**curation_world)
-    client = app.test_client() if role == "anon" else login_client(app, f"u_{role}")
     with app.app_context():
         before = cur_snapshot()
-    if method == "GET":
-        resp = client.get(path)
-    else:
-        token = csrf_from(client.get("/masuk" if role == "anon" else "/").get_data(as_text=True))
-        resp = client.post(path, data={"csrf_token": token, **data})
+    resp = act_as(app, role, method, path, data)
     with app.app_context():
         after = cur_snapshot()
     if role in ("km", "admin"):

@@ -7,7 +7,7 @@ from forum import moderation as mod
 from forum import services as fs
 from forum.models import Answer, Flag, Post, Question
 
-from .conftest import csrf_from, login_client, post_form
+from .conftest import act_as, csrf_from, login_client, post_form
 
 BODY = "Saya sudah mencoba datang ke kantor tetapi diminta kembali minggu depan."
 ROLES = {"anon": None, "member": Role.MEMBER, "km": Role.KNOWLEDGE_MANAGER, "moderator": Role.MODERATOR,
@@ -70,14 +70,9 @@ def test_role_action_matrix(app, world, role, action):
     method, path, data, capability = ACTIONS[action]
     path = path.format(**world)
     data = {k: v.format(**world) for k, v in data.items()}
-    client = app.test_client() if role == "anon" else login_client(app, f"u_{role}")
     with app.app_context():
         before = snapshot()
-    if method == "GET":
-        resp = client.get(path)
-    else:
-        token = csrf_from(client.get("/masuk" if role == "anon" else "/").get_data(as_text=True))
-        resp = client.post(path, data={"csrf_token": token, **data})
+    resp = act_as(app, role, method, path, data)
     with app.app_context():
         after = snapshot()
     if role in ALLOWED[capability]:
