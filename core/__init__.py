@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from search.views import bp as search_bp
 
     from .admin import bp as admin_bp
+    from analytics import bp as analytics_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
@@ -55,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(search_bp)
     app.register_blueprint(search_api_bp)
     search_service.init_app(app)
+    app.register_blueprint(analytics_bp)
 
     from . import cli
 

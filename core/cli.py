@@ -16,6 +16,7 @@ def init_db() -> list[str]:
     development databases until Alembic migrations exist (issue 7).
     Returns the "table.column" names added."""
     # Import every module that defines tables before creating them.
+    import analytics.models  # noqa: F401
     import forum.models  # noqa: F401
     import kb.models  # noqa: F401
     import search.models  # noqa: F401

@@ -13,6 +13,22 @@ api = Blueprint("search_api", __name__, url_prefix="/api/v1")
 
 KINDS = ("service", "question")
 
+# Listeners called as listener(query, response, source) -> id of the logged
+# search (or None); analytics subscribes without search importing it.
+on_search: list = []
+
+
+def _notify(q: str, response, source: str):
+    search_id = None
+    for listener in on_search:
+        try:
+            search_id = listener(q, response, source) or search_id
+        except Exception:  # analytics must never break search
+            import logging
+
+            logging.getLogger("layanan.search").exception("search listener failed")
+    return search_id
+
 
 @bp.route("/cari")
 def results():
@@ -20,8 +36,9 @@ def results():
     response = engine().search(q, k=20) if q.strip() else None
     services = [r for r in response.results if r.kind == "service"][:5] if response else []
     questions = [r for r in response.results if r.kind == "question"][:10] if response else []
+    search_id = _notify(q, response, "page") if response else None
     return render_template("search/results.html", q=q.strip()[:200], search_query=q.strip()[:200],
-                           response=response, services=services, questions=questions)
+                           response=response, services=services, questions=questions, search_id=search_id)
 
 
 def _bad(message: str, status: int = 400):
@@ -50,5 +67,6 @@ def search_api():
     if any(t not in KINDS for t in kinds):
         return _bad("types hanya boleh berisi service dan/atau question.")
     response = engine().search(q, k=k, kinds=kinds or None)
+    _notify(q, response, "api")
     return jsonify({"query": response.query, "normalized": response.normalized, "mode": response.mode,
                     "did_you_mean": response.did_you_mean, "results": [r.to_json() for r in response.results]})

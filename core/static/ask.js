@@ -10,7 +10,8 @@
   function item(result, kindLabel) {
     var li = document.createElement("li");
     var a = document.createElement("a");
-    a.href = result.url;
+    var docId = result.type + ":" + (result.slug || result.id);
+    a.href = "/klik?f=1&d=" + encodeURIComponent(docId);
     a.textContent = result.title;
     a.target = "_blank";
     a.rel = "noopener";

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.models import utcnow
+
+
+class SearchLog(db.Model):
+    """One search, with NIK, phone numbers and e-mail addresses redacted."""
+
+    __tablename__ = "analytics_searches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query: Mapped[str] = mapped_column(sa.String(200), index=True)
+    normalized: Mapped[str] = mapped_column(sa.String(400), default="")
+    result_count: Mapped[int] = mapped_column(default=0)
+    source: Mapped[str] = mapped_column(sa.String(10), default="page")  # page | api | ask
+    clicked_doc: Mapped[str | None] = mapped_column(sa.String(120))
+    clicked_rank: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Feedback(db.Model):
+    """"Did this answer your question?" on a service page or a thread."""
+
+    __tablename__ = "analytics_feedback"
+    __table_args__ = (sa.UniqueConstraint("visitor", "target", name="uq_analytics_feedback_visitor_target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target: Mapped[str] = mapped_column(sa.String(120), index=True)  # "service:skck" | "question:42"
+    helpful: Mapped[bool] = mapped_column()
+    comment: Mapped[str] = mapped_column(sa.String(500), default="")
+    visitor: Mapped[str] = mapped_column(sa.String(64))  # random per-browser id, not a person
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+FUNNEL_STEPS = ("opened", "suggested", "clicked", "posted", "escalated")
+
+
+class FunnelEvent(db.Model):
+    """The ask funnel: opened the form -> saw suggestions -> clicked one
+    (deflected) or posted; escalations are recorded here too."""
+
+    __tablename__ = "analytics_funnel"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    funnel: Mapped[str] = mapped_column(sa.String(64), index=True)
+    step: Mapped[str] = mapped_column(sa.String(12), index=True)
+    service: Mapped[str | None] = mapped_column(sa.String(80), index=True)
+    doc: Mapped[str | None] = mapped_column(sa.String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Escalation(db.Model):
+    """A hand-off to the official channel when self-service failed."""
+
+    __tablename__ = "analytics_escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    target: Mapped[str] = mapped_column(sa.String(120), index=True)
+    service: Mapped[str | None] = mapped_column(sa.String(80), index=True)
+    summary: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+SKM_ELEMENTS = (
+    ("u1", "Persyaratan"), ("u2", "Sistem, mekanisme, dan prosedur"), ("u3", "Waktu penyelesaian"),
+    ("u4", "Biaya/tarif"), ("u5", "Produk spesifikasi jenis pelayanan"), ("u6", "Kompetensi pelaksana"),
+    ("u7", "Perilaku pelaksana"), ("u8", "Penanganan pengaduan, saran, dan masukan"), ("u9", "Sarana dan prasarana"),
+)
+
+
+class SkmResponse(db.Model):
+    """One Survei Kepuasan Masyarakat response (PermenPANRB 14/2017): nine
+    elements, each scored 1 (tidak baik) to 4 (sangat baik)."""
+
+    __tablename__ = "analytics_skm"
+    __table_args__ = tuple(sa.CheckConstraint(f"{k} BETWEEN 1 AND 4", name=f"skm_{k}") for k, _ in SKM_ELEMENTS)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service: Mapped[str] = mapped_column(sa.String(80), index=True)
+    u1: Mapped[int] = mapped_column(sa.SmallInteger)
+    u2: Mapped[int] = mapped_column(sa.SmallInteger)
+    u3: Mapped[int] = mapped_column(sa.SmallInteger)
+    u4: Mapped[int] = mapped_column(sa.SmallInteger)
+    u5: Mapped[int] = mapped_column(sa.SmallInteger)
+    u6: Mapped[int] = mapped_column(sa.SmallInteger)
+    u7: Mapped[int] = mapped_column(sa.SmallInteger)
+    u8: Mapped[int] = mapped_column(sa.SmallInteger)
+    u9: Mapped[int] = mapped_column(sa.SmallInteger)
+    comment: Mapped[str] = mapped_column(sa.String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,0 +1,216 @@
+"""Recording and summarising deflection, feedback and satisfaction."""
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from core.db import write_transaction
+from core.extensions import db
+from core.models import utcnow
+
+from .models import SKM_ELEMENTS, Escalation, Feedback, FunnelEvent, SearchLog, SkmResponse
+
+_REDACTIONS = (
+    (re.compile(r"\b\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}\b"), "[NPWP]"),
+    (re.compile(r"(?<!\d)(?:\d[ .\-]?){15}\d(?!\d)"), "[NIK]"),          # NIK and KK: 16 digits
+    (re.compile(r"(?<!\d)(?:\+62|62|0)[ .\-]?8(?:[ .\-]?\d){7,11}(?!\d)"), "[HP]"),
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[EMAIL]"),
+)
+
+
+def redact(text: str) -> str:
+    """Remove identifiers citizens type into search boxes (their own NIK, phone)."""
+    for pattern, label in _REDACTIONS:
+        text = pattern.sub(label, text)
+    return text
+
+
+# ---------------------------------------------------------------- recording
+
+def log_search(query: str, response, source: str = "page") -> int | None:
+    cleaned = redact(response.query)[:200]
+    if not cleaned:
+        return None
+    with write_transaction():
+        row = SearchLog(query=cleaned.lower(), normalized=redact(response.normalized)[:400],
+                        result_count=len(response.results), source=source)
+        db.session.add(row)
+        db.session.flush()
+        return row.id
+
+
+def log_click(search_id: int | None, doc_id: str, rank: int | None) -> None:
+    if not search_id:
+        return
+    with write_transaction():
+        row = db.session.get(SearchLog, search_id)
+        if row is not None and row.clicked_doc is None:
+            row.clicked_doc, row.clicked_rank = doc_id[:120], rank
+
+
+def record_feedback(target: str, helpful: bool, visitor: str, comment: str = "") -> Feedback:
+    with write_transaction():
+        row = db.session.scalar(sa.select(Feedback).where(Feedback.visitor == visitor, Feedback.target == target))
+        if row is None:
+            row = Feedback(target=target, visitor=visitor, helpful=helpful)
+            db.session.add(row)
+        row.helpful, row.comment, row.created_at = helpful, redact(comment.strip())[:500], utcnow()
+    return row
+
+
+def funnel_event(funnel: str, step: str, *, service: str | None = None, doc: str | None = None) -> None:
+    with write_transaction():
+        db.session.add(FunnelEvent(funnel=funnel, step=step, service=service, doc=doc))
+
+
+def new_reference() -> str:
+    return f"LYN-{date.today():%y%m}-{secrets.token_hex(3).upper()}"
+
+
+def escalate(target: str, service: str | None, summary: str) -> Escalation:
+    with write_transaction():
+        for _ in range(5):
+            reference = new_reference()
+            if not db.session.scalar(sa.select(Escalation.id).where(Escalation.reference == reference)):
+                break
+        row = Escalation(reference=reference, target=target, service=service, summary=redact(summary.strip())[:500])
+        db.session.add(row)
+    return row
+
+
+def submit_skm(service: str, scores: dict[str, int], comment: str = "") -> SkmResponse:
+    with write_transaction():
+        row = SkmResponse(service=service, comment=redact(comment.strip())[:1000], **scores)
+        db.session.add(row)
+    return row
+
+
+# ---------------------------------------------------------------- summaries
+
+def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return datetime.combine(start, time.min), datetime.combine(end + timedelta(days=1), time.min)
+
+
+def ikm(rows: list[SkmResponse]) -> dict:
+    """IKM per PermenPANRB 14/2017: NRR per element = mean score; IKM =
+    sum(NRR x 1/9); converted = IKM x 25 (range 25-100) with quality grade."""
+    if not rows:
+        return {"respondents": 0, "nrr": {}, "ikm": None, "grade": None, "label": None}
+    nrr = {key: sum(getattr(r, key) for r in rows) / len(rows) for key, _ in SKM_ELEMENTS}
+    value = sum(nrr.values()) / len(SKM_ELEMENTS) * 25
+    if value >= 88.31:
+        grade, label = "A", "Sangat Baik"
+    elif value >= 76.61:
+        grade, label = "B", "Baik"
+    elif value >= 65.0:
+        grade, label = "C", "Kurang Baik"
+    else:
+        grade, label = "D", "Tidak Baik"
+    return {"respondents": len(rows), "nrr": nrr, "ikm": round(value, 2), "grade": grade, "label": label}
+
+
+def ikm_by_service(start: date, end: date) -> list[dict]:
+    lo, hi = period_bounds(start, end)
+    rows = db.session.scalars(sa.select(SkmResponse).where(SkmResponse.created_at >= lo,
+                                                           SkmResponse.created_at < hi)).all()
+    grouped: dict[str, list[SkmResponse]] = {}
+    for r in rows:
+        grouped.setdefault(r.service, []).append(r)
+    return sorted(({"service": s, **ikm(rs)} for s, rs in grouped.items()), key=lambda d: d["ikm"])
+
+
+def top_queries(start: date, end: date, limit: int = 20, zero_only: bool = False) -> list[tuple[str, int]]:
+    lo, hi = period_bounds(start, end)
+    stmt = (sa.select(SearchLog.query, sa.func.count(SearchLog.id)).where(SearchLog.created_at >= lo,
+                                                                          SearchLog.created_at < hi)
+            .group_by(SearchLog.query).order_by(sa.func.count(SearchLog.id).desc(), SearchLog.query).limit(limit))
+    if zero_only:
+        stmt = stmt.where(SearchLog.result_count == 0)
+    return [(q, n) for q, n in db.session.execute(stmt)]
+
+
+def deflection_by_service(start: date, end: date) -> list[dict]:
+    """Per service: self-served (helpful "yes", ask funnels ended by opening a
+    suggestion) vs not (helpful "no", escalations, questions posted)."""
+    lo, hi = period_bounds(start, end)
+    stats: dict[str, dict] = {}
+
+    def bump(service, key, n=1):
+        if service:
+            stats.setdefault(service, {"yes": 0, "no": 0, "deflected": 0, "posted": 0, "escalated": 0})[key] += n
+
+    for target, helpful, n in db.session.execute(
+            sa.select(Feedback.target, Feedback.helpful, sa.func.count(Feedback.id))
+            .where(Feedback.created_at >= lo, Feedback.created_at < hi, Feedback.target.like("service:%"))
+            .group_by(Feedback.target, Feedback.helpful)):
+        bump(target.split(":", 1)[1], "yes" if helpful else "no", n)
+    for service, n in db.session.execute(
+            sa.select(Escalation.service, sa.func.count(Escalation.id))
+            .where(Escalation.created_at >= lo, Escalation.created_at < hi).group_by(Escalation.service)):
+        bump(service, "escalated", n)
+    events = db.session.execute(sa.select(FunnelEvent.funnel, FunnelEvent.step, FunnelEvent.service, FunnelEvent.doc)
+                                .where(FunnelEvent.created_at >= lo, FunnelEvent.created_at < hi)
+                                .order_by(FunnelEvent.id)).all()
+    funnels: dict[str, dict] = {}
+    for funnel, step, service, doc in events:
+        f = funnels.setdefault(funnel, {"steps": set(), "service": None})
+        f["steps"].add(step)
+        if doc and doc.startswith("service:"):
+            f["service"] = doc.split(":", 1)[1]
+        elif service and not f["service"]:
+            f["service"] = service
+    for f in funnels.values():
+        if "posted" in f["steps"]:
+            bump(f["service"], "posted")
+        elif "clicked" in f["steps"]:
+            bump(f["service"], "deflected")
+    out = []
+    for service, s in stats.items():
+        served, failed = s["yes"] + s["deflected"], s["no"] + s["posted"] + s["escalated"]
+        out.append({"service": service, **s, "rate": served / (served + failed) if served + failed else None})
+    return sorted(out, key=lambda d: (d["rate"] is None, d["rate"] if d["rate"] is not None else 0))
+
+
+def funnel_totals(start: date, end: date) -> dict:
+    lo, hi = period_bounds(start, end)
+    rows = db.session.execute(sa.select(FunnelEvent.step, sa.func.count(sa.distinct(FunnelEvent.funnel)))
+                              .where(FunnelEvent.created_at >= lo, FunnelEvent.created_at < hi)
+                              .group_by(FunnelEvent.step)).all()
+    return {step: n for step, n in rows}
+
+
+def unanswered_by_age(today: date | None = None) -> list[tuple[str, int]]:
+    from forum.models import Question
+
+    now = datetime.combine(today or date.today(), time.max)
+    rows = db.session.scalars(sa.select(Question.created_at).where(
+        Question.answer_count == 0, Question.closed_at.is_(None), Question.hidden_at.is_(None),
+        Question.deleted_at.is_(None))).all()
+    buckets = [("< 1 hari", 1), ("1–7 hari", 7), ("7–30 hari", 30), ("> 30 hari", None)]
+    counts = {label: 0 for label, _ in buckets}
+    for created in rows:
+        age = (now - created).days
+        for label, limit in buckets:
+            if limit is None or age < limit:
+                counts[label] += 1
+                break
+    return list(counts.items())
+
+
+def time_to_first_answer(start: date, end: date) -> dict:
+    from forum.models import Answer, Question
+
+    lo, hi = period_bounds(start, end)
+    first = (sa.select(Answer.question_id, sa.func.min(Answer.created_at).label("first"))
+             .group_by(Answer.question_id).subquery())
+    rows = db.session.execute(sa.select(Question.created_at, first.c.first)
+                              .join(first, first.c.question_id == Question.id)
+                              .where(Question.created_at >= lo, Question.created_at < hi)).all()
+    hours = sorted(max(0.0, (f - c).total_seconds() / 3600) for c, f in rows)
+    if not hours:
+        return {"questions": 0, "median_hours": None, "p90_hours": None}
+    return {"questions": len(hours), "median_hours": round(hours[len(hours) // 2], 1),
+            "p90_hours": round(hours[min(len(hours) - 1, int(0.9 * len(hours)))], 1)}

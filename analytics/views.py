@@ -1,0 +1,220 @@
+"""Feedback, hand-off, survey and tracking endpoints, and the dashboard."""
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from datetime import date, timedelta
+
+from flask import Response, abort, flash, redirect, render_template, request, session, url_for
+
+from core.i18n import _
+from core.security import require_capability
+
+from . import bp
+from . import services as svc
+from .models import SKM_ELEMENTS
+
+VISITOR_COOKIE = "vid"
+
+
+def _visitor() -> str:
+    vid = request.cookies.get(VISITOR_COOKIE, "")
+    return vid if len(vid) == 32 and vid.isalnum() else secrets.token_hex(16)
+
+
+def _with_visitor(response, vid: str):
+    response.set_cookie(VISITOR_COOKIE, vid, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")
+    return response
+
+
+def _target(raw: str | None) -> tuple[str, str | None, str] | None:
+    """("service:skck", "skck", url) or ("question:42", None, url) for a real target, else None."""
+    from core.urls import path_for
+    from kb.queries import service_or_none
+
+    kind, _, ref = (raw or "").partition(":")
+    if kind == "service" and service_or_none(ref[:80]) is not None:
+        return f"service:{ref}", ref, path_for("kb.service", slug=ref)
+    if kind == "question" and ref.isdigit():
+        from forum.queries import question_or_none
+
+        q = question_or_none(int(ref))
+        if q is not None and q.is_visible:
+            return f"question:{q.id}", (q.services[0].slug if q.services else None), path_for(
+                "forum.question", question_id=q.id)
+    return None
+
+
+# ---------------------------------------------------------------- ask funnel (observed, not intrusive)
+
+@bp.after_app_request
+def _observe_funnel(response):
+    endpoint, method = request.endpoint, request.method
+    try:
+        if endpoint == "forum.ask" and method == "GET" and response.status_code == 200:
+            session["ask_funnel"] = secrets.token_hex(16)
+            svc.funnel_event(session["ask_funnel"], "opened", service=(request.args.get("layanan") or None))
+        elif endpoint == "forum.ask" and method == "POST" and response.status_code == 302 and session.get("ask_funnel"):
+            svc.funnel_event(session.pop("ask_funnel"), "posted",
+                             service=(request.form.getlist("services") or [None])[0])
+        elif endpoint == "forum_api.similar" and response.status_code == 200 and session.get("ask_funnel") \
+                and not session.get("ask_funnel_suggested") == session["ask_funnel"]:
+            data = response.get_json(silent=True) or {}
+            if data.get("results") or data.get("services"):
+                svc.funnel_event(session["ask_funnel"], "suggested")
+                session["ask_funnel_suggested"] = session["ask_funnel"]
+    except Exception:  # analytics must never break the page
+        import logging
+
+        logging.getLogger("layanan.analytics").exception("funnel event failed")
+    return response
+
+
+# ---------------------------------------------------------------- clicks
+
+@bp.route("/klik")
+def click():
+    """Record a click on a search result or ask-form suggestion, then go to
+    the document (only to a document the index knows: never an open redirect)."""
+    from search.outbox import engine
+
+    doc_id = (request.args.get("d") or "")[:120]
+    kind = doc_id.partition(":")[0]
+    eng = engine()
+    fields = eng.lexicals[kind].stored([doc_id]).get(doc_id) if kind in eng.lexicals else None
+    if fields is None:
+        abort(404, _("Halaman tidak ditemukan."))
+    search_id = request.args.get("s", "")
+    rank = request.args.get("r", "")
+    svc.log_click(int(search_id) if search_id.isdigit() else None, doc_id, int(rank) if rank.isdigit() else None)
+    if request.args.get("f") and session.get("ask_funnel"):
+        svc.funnel_event(session["ask_funnel"], "clicked", doc=doc_id)
+    return redirect(fields["url"])
+
+
+# ---------------------------------------------------------------- feedback
+
+@bp.route("/umpan-balik", methods=["POST"])
+def feedback():
+    target = _target(request.form.get("target"))
+    if target is None:
+        abort(400, _("Halaman yang dinilai tidak dikenal."))
+    answer = request.form.get("helpful")
+    if answer not in ("ya", "tidak"):
+        abort(400, _("Pilih ya atau tidak."))
+    vid = _visitor()
+    svc.record_feedback(target[0], answer == "ya", vid, request.form.get("comment", ""))
+    if answer == "ya":
+        flash(_("Terima kasih! Senang informasinya membantu."), "success")
+        return _with_visitor(redirect(target[2]), vid)
+    flash(_("Terima kasih atas masukannya. Anda bisa bertanya ke warga lain atau menghubungi layanan resmi."), "info")
+    return _with_visitor(redirect(target[2] + "#bantuan-lanjut"), vid)
+
+
+# ---------------------------------------------------------------- escalation
+
+@bp.route("/hubungi", methods=["GET", "POST"])
+def contact():
+    from kb.queries import service_or_none
+
+    target = _target(request.values.get("target"))
+    if target is None:
+        abort(404, _("Halaman yang dirujuk tidak dikenal."))
+    service = service_or_none(target[1]) if target[1] else None
+    reference = None
+    if request.method == "POST":
+        row = svc.escalate(target[0], target[1], request.form.get("summary", ""))
+        reference = row.reference
+        if session.get("ask_funnel"):
+            svc.funnel_event(session.pop("ask_funnel"), "escalated", service=target[1])
+    return render_template("analytics/contact.html", target=target, service=service, reference=reference)
+
+
+# ---------------------------------------------------------------- SKM survey
+
+@bp.route("/survei/<slug>", methods=["GET", "POST"])
+def survey(slug: str):
+    from kb.queries import service_or_none
+
+    service = service_or_none(slug)
+    if service is None:
+        abort(404, _("Layanan tidak ditemukan."))
+    errors, values = [], {}
+    if request.method == "POST":
+        for key, label in SKM_ELEMENTS:
+            raw = request.form.get(key, "")
+            if raw not in ("1", "2", "3", "4"):
+                errors.append(key)
+            else:
+                values[key] = int(raw)
+        if not errors:
+            svc.submit_skm(service.slug, values, request.form.get("comment", ""))
+            flash(_("Terima kasih, penilaian Anda tercatat."), "success")
+            return redirect(url_for("kb.service", slug=service.slug))
+    return render_template("analytics/survey.html", service=service, elements=SKM_ELEMENTS, errors=errors,
+                           values=values, comment=request.form.get("comment", "")), (400 if errors else 200)
+
+
+# ---------------------------------------------------------------- dashboard
+
+def _period():
+    def parse(name, default):
+        try:
+            return date.fromisoformat(request.args.get(name, ""))
+        except ValueError:
+            return default
+
+    end = parse("sampai", date.today())
+    start = parse("dari", end - timedelta(days=29))
+    if start > end:
+        start, end = end, start
+    return start, end
+
+
+def _tables(start: date, end: date) -> dict:
+    return {
+        "top": svc.top_queries(start, end),
+        "zero": svc.top_queries(start, end, zero_only=True),
+        "deflection": svc.deflection_by_service(start, end),
+        "funnel": svc.funnel_totals(start, end),
+        "ikm": svc.ikm_by_service(start, end),
+        "unanswered": svc.unanswered_by_age(),
+        "first_answer": svc.time_to_first_answer(start, end),
+    }
+
+
+@bp.route("/kelola/analitik")
+@require_capability("curate")
+def dashboard():
+    start, end = _period()
+    return render_template("analytics/dashboard.html", start=start, end=end, t=_tables(start, end))
+
+
+CSV_TABLES = {
+    "pencarian-teratas": (["kueri", "jumlah"], lambda t: t["top"]),
+    "tanpa-hasil": (["kueri", "jumlah"], lambda t: t["zero"]),
+    "defleksi": (["layanan", "terbantu_ya", "tidak_terbantu", "klik_saran", "bertanya", "eskalasi", "tingkat_defleksi"],
+                 lambda t: [(d["service"], d["yes"], d["no"], d["deflected"], d["posted"], d["escalated"],
+                             "" if d["rate"] is None else f"{d['rate']:.3f}") for d in t["deflection"]]),
+    "ikm": (["layanan", "responden", "ikm", "mutu"] + [k for k, _ in SKM_ELEMENTS],
+            lambda t: [(d["service"], d["respondents"], d["ikm"], d["grade"]) +
+                       tuple(round(d["nrr"][k], 3) for k, _ in SKM_ELEMENTS) for d in t["ikm"]]),
+    "belum-terjawab": (["umur", "jumlah"], lambda t: t["unanswered"]),
+}
+
+
+@bp.route("/kelola/analitik/<name>.csv")
+@require_capability("curate")
+def export_csv(name: str):
+    if name not in CSV_TABLES:
+        abort(404)
+    start, end = _period()
+    header, rows = CSV_TABLES[name]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows(_tables(start, end)):
+        writer.writerow(["'" + c if isinstance(c, str) and c[:1] in "=+-@" else c for c in row])  # no formula injection
+    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}-{start}-{end}.csv"'})

@@ -1,0 +1,143 @@
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from analytics import services as svc
+from analytics.models import Escalation, Feedback, FunnelEvent, SearchLog, SkmResponse
+from core.extensions import db
+from core.models import Role
+
+from .conftest import act_as, login_client, post_form
+
+BODY = "Saya sudah mencoba datang ke kantor tetapi diminta kembali minggu depan."
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("nik saya 3201234567890001 hilang", "nik saya [NIK] hilang"),
+    ("kk 3201 2345 6789 0001", "kk [NIK]"),
+    ("hubungi 0812-3456-7890 ya", "hubungi [HP] ya"),
+    ("wa +62 812 3456 7890", "wa [HP]"),
+    ("email budi.s@contoh.co.id", "email [EMAIL]"),
+    ("npwp 12.345.678.9-012.345", "npwp [NPWP]"),
+    ("biaya paspor 650000 tahun 2026", "biaya paspor 650000 tahun 2026"),
+])
+def test_redaction(text, expected):
+    assert svc.redact(text) == expected
+
+
+def test_searches_are_logged_redacted_and_clicks_recorded(app, client):
+    html = client.get("/cari?q=ktp+hilang+3201234567890001").get_data(as_text=True)
+    link = re.search(r'href="(/klik\?[^"]+)"', html).group(1).replace("&amp;", "&")
+    with app.app_context():
+        row = db.session.scalar(sa.select(SearchLog).order_by(SearchLog.id.desc()))
+        assert row.query == "ktp hilang [nik]" and row.result_count > 0 and "3201" not in row.normalized
+    resp = client.get(link)
+    assert resp.status_code == 302 and resp.headers["Location"].startswith(("/layanan/", "/pertanyaan/"))
+    with app.app_context():
+        row = db.session.get(SearchLog, row.id)
+        assert row.clicked_doc and row.clicked_rank == 1
+
+
+def test_click_only_redirects_to_indexed_documents(client):
+    assert client.get("/klik?d=https://evil.example").status_code == 404
+    assert client.get("/klik?d=service:tidak-ada").status_code == 404
+    assert client.get("/klik?d=service:skck&s=abc&r=x").headers["Location"] == "/layanan/skck"
+
+
+def test_feedback_one_per_visitor_and_page(app, client):
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/layanan/skck").get_data(as_text=True)).group(1)
+    assert client.post("/umpan-balik", data={"csrf_token": token, "target": "service:skck", "helpful": "tidak"}).status_code == 302
+    resp = client.post("/umpan-balik", data={"csrf_token": token, "target": "service:skck", "helpful": "ya"})
+    assert resp.headers["Location"] == "/layanan/skck"
+    with app.app_context():
+        rows = db.session.scalars(sa.select(Feedback)).all()
+        assert [(r.target, r.helpful) for r in rows] == [("service:skck", True)]
+    for data in ({"target": "service:tidak-ada", "helpful": "ya"}, {"target": "service:skck", "helpful": "mungkin"},
+                 {"target": "javascript:alert(1)", "helpful": "ya"}):
+        assert client.post("/umpan-balik", data={"csrf_token": token, **data}).status_code == 400
+
+
+def test_escalation_gives_a_reference_and_official_channels(app, client):
+    page = client.get("/hubungi?target=service:skck").get_data(as_text=True)
+    assert "SP4N-LAPOR" in page and "skck.polri.go.id" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    html = client.post("/hubungi", data={"csrf_token": token, "target": "service:skck",
+                                         "summary": "Antrean penuh, hp saya 081234567890"}).get_data(as_text=True)
+    reference = re.search(r'class="reference">(LYN-\d{4}-[0-9A-F]{6})<', html).group(1)
+    with app.app_context():
+        row = db.session.scalar(sa.select(Escalation).where(Escalation.reference == reference))
+        assert row.service == "skck" and "[HP]" in row.summary and "0812" not in row.summary
+    assert client.get("/hubungi?target=bukan:apa").status_code == 404
+
+
+def test_skm_survey_and_ikm(app, client):
+    page = client.get("/survei/skck").get_data(as_text=True)
+    assert "Survei Kepuasan Masyarakat" in page and page.count('type="radio"') == 36
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    resp = client.post("/survei/skck", data={"csrf_token": token, "u1": "4", "u2": "9"})
+    assert resp.status_code == 400 and "semua unsur" in resp.get_data(as_text=True)
+    for scores in ({f"u{i}": "4" for i in range(1, 10)}, {f"u{i}": "3" for i in range(1, 10)}):
+        assert client.post("/survei/skck", data={"csrf_token": token, **scores}).status_code == 302
+    with app.app_context():
+        rows = db.session.scalars(sa.select(SkmResponse)).all()
+        result = svc.ikm(rows)
+        assert result["respondents"] == 2 and result["ikm"] == 87.5 and result["grade"] == "B"
+        assert svc.ikm([SkmResponse(service="x", **{f"u{i}": 4 for i in range(1, 10)})])["grade"] == "A"
+        assert svc.ikm([SkmResponse(service="x", **{f"u{i}": 1 for i in range(1, 10)})])["ikm"] == 25.0
+    assert client.get("/survei/tidak-ada").status_code == 404
+
+
+def test_ask_funnel_deflection(app, make_user):
+    make_user("penanya")
+    c = login_client(app, "penanya")
+    # 1: opens the form, sees suggestions, opens one -> deflected
+    c.get("/pertanyaan/tanya?layanan=skck")
+    assert c.get("/api/v1/questions/similar?title=skck+untuk+kerja+di+luar+negeri").get_json()["results"]
+    assert c.get("/klik?f=1&d=service:skck").status_code == 302
+    # 2: opens the form and posts anyway -> not deflected
+    c.get("/pertanyaan/tanya?layanan=skck")
+    post_form(c, "/pertanyaan/tanya", {"title": "SKCK saya salah nama, bagaimana memperbaikinya?", "body": BODY,
+                                       "services": ["skck"]}, "/pertanyaan/tanya?layanan=skck")
+    with app.app_context():
+        steps = [e.step for e in db.session.scalars(sa.select(FunnelEvent).order_by(FunnelEvent.id))]
+        assert steps[:3] == ["opened", "suggested", "clicked"] and steps[-1] == "posted"
+        from datetime import date
+
+        row = next(d for d in svc.deflection_by_service(date.today(), date.today()) if d["service"] == "skck")
+        assert row["deflected"] >= 1 and row["posted"] == 1 and 0 < row["rate"] < 1
+
+
+def test_dashboard_and_csv(app, client, make_user):
+    client.get("/cari?q=paspor+hilang")
+    client.get("/cari?q=zzqqxx")
+    make_user("u_km", role=Role.KNOWLEDGE_MANAGER)
+    km = login_client(app, "u_km")
+    html = km.get("/kelola/analitik").get_data(as_text=True)
+    for heading in ("Tingkat defleksi per layanan", "Pencarian teratas", "Pencarian tanpa hasil",
+                    "Indeks Kepuasan Masyarakat", "Pertanyaan belum terjawab menurut umur", "Waktu sampai jawaban pertama"):
+        assert heading in html
+    assert "zzqqxx" in html and "<meter" in html
+    resp = km.get("/kelola/analitik/tanpa-hasil.csv?dari=2026-01-01&sampai=2030-01-01")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert resp.get_data(as_text=True).splitlines()[:2] == ["kueri,jumlah", "zzqqxx,1"]
+    assert km.get("/kelola/analitik?dari=kemarin&sampai=x").status_code == 200
+    assert km.get("/kelola/analitik/tidak-ada.csv").status_code == 404
+
+
+def test_csv_cells_cannot_inject_formulas(app, client, make_user):
+    client.get("/cari?q=%3DHYPERLINK(1)")
+    make_user("u_km", role=Role.KNOWLEDGE_MANAGER)
+    body = login_client(app, "u_km").get("/kelola/analitik/pencarian-teratas.csv").get_data(as_text=True)
+    assert "'=hyperlink(1)" in body
+
+
+@pytest.mark.parametrize("role,allowed", [("anon", False), ("member", False), ("moderator", False),
+                                          ("km", True), ("admin", True)])
+def test_dashboard_roles(app, make_user, role, allowed):
+    if role != "anon":
+        make_user(f"u_{role}", role={"member": Role.MEMBER, "moderator": Role.MODERATOR,
+                                     "km": Role.KNOWLEDGE_MANAGER, "admin": Role.ADMIN}[role])
+    for path in ("/kelola/analitik", "/kelola/analitik/ikm.csv"):
+        resp = act_as(app, role, "GET", path, {})
+        assert resp.status_code == (200 if allowed else 302 if role == "anon" else 403), (role, path)
