@@ -1,7 +1,6 @@
 """Recording and summarising deflection, feedback and satisfaction."""
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import date, datetime, time, timedelta
 
@@ -13,19 +12,11 @@ from core.models import utcnow
 
 from .models import SKM_ELEMENTS, Escalation, Feedback, FunnelEvent, SearchLog, SkmResponse
 
-_REDACTIONS = (
-    (re.compile(r"\b\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}\b"), "[NPWP]"),
-    (re.compile(r"(?<!\d)(?:\d[ .\-]?){15}\d(?!\d)"), "[NIK]"),          # NIK and KK: 16 digits
-    (re.compile(r"(?<!\d)(?:\+62|62|0)[ .\-]?8(?:[ .\-]?\d){7,11}(?!\d)"), "[HP]"),
-    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[EMAIL]"),
-)
-
-
 def redact(text: str) -> str:
     """Remove identifiers citizens type into search boxes (their own NIK, phone)."""
-    for pattern, label in _REDACTIONS:
-        text = pattern.sub(label, text)
-    return text
+    from core.pii import redact_text
+
+    return redact_text(text)
 
 
 # ---------------------------------------------------------------- recording

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from core.db import write_transaction
 from core.extensions import db
 from core.markup import render_markdown
+from core.pii import KIND_NAMES, redact
 from core.models import User, utcnow
 from search.outbox import enqueue as enqueue_search
 
@@ -73,6 +74,22 @@ class EditConflict(ForumError):
 
 def _clean(text: str | None) -> str:
     return (text or "").replace("\r\n", "\n").replace("\x00", "").strip()
+
+
+def _private(*texts: str) -> tuple[list[str], list[str]]:
+    """Redact personal data before anything is stored (post, revision,
+    index, API): returns the texts and the kinds of data removed."""
+    out, found = [], []
+    for text in texts:
+        text, kinds = redact(text)
+        out.append(text)
+        found += [k for k in kinds if k not in found]
+    return out, found
+
+
+def pii_message(kinds: list[str]) -> str:
+    names = ", ".join(KIND_NAMES[k] for k in kinds)
+    return f"Demi keamanan data pribadi Anda, {names} dalam tulisan ini kami samarkan sebelum diterbitkan."
 
 
 def parse_tags(raw) -> list[str]:
@@ -163,7 +180,7 @@ def _locked_post(post_id: int, cls=Post):
 def ask_question(author: User, title: str, body: str, tags=(), service_slugs=(), *, created_at=None,
                  seed_key: str | None = None) -> Question:
     _require_active(author)
-    title, body = _clean(title), _clean(body)
+    (title, body), pii = _private(_clean(title), _clean(body))
     tag_names = parse_tags(list(tags) if not isinstance(tags, str) else tags)
     slugs = [s.strip() for s in service_slugs if s and s.strip()]
     errors = _check_question(title, body, tag_names, slugs)
@@ -184,12 +201,13 @@ def ask_question(author: User, title: str, body: str, tags=(), service_slugs=(),
         db.session.add(Revision(post_id=question.id, number=1, title=title, tags=" ".join(tag_names), body_md=body,
                                 author_id=author.id, created_at=now, comment="Pertanyaan awal"))
         enqueue_search(f"question:{question.id}")
+    question.pii_found = pii
     return question
 
 
 def post_answer(author: User, question_id: int, body: str, *, created_at=None, seed_key: str | None = None) -> Answer:
     _require_active(author)
-    body = _clean(body)
+    (body,), pii = _private(_clean(body))
     errors = _check_body(body)
     with write_transaction():
         question = _locked_post(question_id, Question)
@@ -210,12 +228,13 @@ def post_answer(author: User, question_id: int, body: str, *, created_at=None, s
                                                       Answer.deleted_at.is_(None)))
         question.last_activity_at = max(question.last_activity_at, now)
         enqueue_search(f"question:{question.id}")
+    answer.pii_found = pii
     return answer
 
 
 def add_comment(author: User, post_id: int, body: str, *, created_at=None, seed_key: str | None = None) -> Comment:
     _require_active(author)
-    body = _clean(body)
+    (body,), pii = _private(_clean(body))
     if not COMMENT_MIN <= len(body) <= COMMENT_MAX:
         raise ValidationFailed({"comment": f"Komentar {COMMENT_MIN}–{COMMENT_MAX} karakter."})
     with write_transaction():
@@ -226,6 +245,7 @@ def add_comment(author: User, post_id: int, body: str, *, created_at=None, seed_
                           created_at=created_at or utcnow(), seed_key=seed_key)
         db.session.add(comment)
         question.last_activity_at = max(question.last_activity_at, comment.created_at)
+    comment.pii_found = pii
     return comment
 
 
@@ -237,8 +257,10 @@ def can_edit(user: User | None, post: Post) -> bool:
 def edit_post(editor: User, post_id: int, base_version: int, body: str, *, title: str | None = None,
               tags=None, comment: str = "") -> Post:
     _require_active(editor)
-    body = _clean(body)
-    comment = _clean(comment)[:300]
+    (body, comment), pii = _private(_clean(body), _clean(comment)[:300])
+    if title is not None:
+        (title,), title_pii = _private(title)
+        pii += [k for k in title_pii if k not in pii]
     with write_transaction():
         post = _locked_post(post_id)
         if not can_edit(editor, post):
@@ -257,6 +279,7 @@ def edit_post(editor: User, post_id: int, base_version: int, body: str, *, title
             raise ValidationFailed(errors)
         old_tags = [t.name for t in post.tags] if isinstance(post, Question) else None
         if body == post.body_md and new_title == getattr(post, "title", None) and tag_names == old_tags:
+            post.pii_found = pii
             return post  # nothing changed: no new revision
         now = utcnow()
         post.body_md = body
@@ -274,6 +297,7 @@ def edit_post(editor: User, post_id: int, base_version: int, body: str, *, title
                                 tags=" ".join(tag_names) if tag_names is not None else None, body_md=body,
                                 author_id=editor.id, created_at=now, comment=comment))
         enqueue_search(f"question:{post.id if isinstance(post, Question) else post.question_id}")
+    post.pii_found = pii
     return post
 
 

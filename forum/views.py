@@ -17,7 +17,14 @@ from .models import FLAG_REASONS, Answer, Question
 from .queries import (SORTS, can_view, my_votes, open_flag_counts, popular_tags, post_or_none, question_or_none,
                       questions_stmt, revisions, sorted_answers)
 from .services import (EditConflict, ForumError, ValidationFailed, accept_answer, add_comment, ask_question,
-                       can_edit, cast_vote, close_as_duplicate, edit_post, flag_post, post_answer, reopen_question)
+                       can_edit, cast_vote, close_as_duplicate, edit_post, flag_post, pii_message, post_answer,
+                       reopen_question)
+
+
+def _warn_pii(obj) -> None:
+    kinds = getattr(obj, "pii_found", None)
+    if kinds:
+        flash(_(pii_message(kinds)), "warning")
 
 
 @bp.errorhandler(ForumError)
@@ -122,6 +129,7 @@ def ask():
             errors = exc.errors
         else:
             flash(_("Pertanyaan Anda sudah terbit."), "success")
+            _warn_pii(q)
             return redirect(question_url(q))
     services_error = errors.pop("services", None)
     _attach_errors(form, errors)
@@ -153,6 +161,7 @@ def answer(question_id: int):
             _attach_errors(form, {"body": exc.errors["body"]})
         else:
             flash(_("Jawaban Anda sudah terbit. Terima kasih!"), "success")
+            _warn_pii(a)
             return redirect(post_anchor(a))
     # Re-show the thread with the draft kept in the form.
     return _render_thread(q, sorted_answers(q, current_user), {}, form, 400)
@@ -167,7 +176,7 @@ def comment(post_id: int):
         abort(404, _("Tulisan tidak ditemukan."))
     if not form.validate_on_submit():
         raise ValidationFailed({"comment": "Komentar wajib diisi."})
-    add_comment(current_user, post.id, form.body.data)
+    _warn_pii(add_comment(current_user, post.id, form.body.data))
     return redirect(post_anchor(post))
 
 
@@ -254,7 +263,7 @@ def edit(post_id: int):
         if not version.isdigit():
             raise ForumError("Formulir tidak lengkap. Muat ulang halaman penyuntingan.")
         try:
-            edit_post(current_user, post.id, int(version), form.body.data,
+            edited = edit_post(current_user, post.id, int(version), form.body.data,
                       title=form.title.data if isinstance(post, Question) else None,
                       tags=form.tags.data if isinstance(post, Question) else None, comment=form.comment.data or "")
         except EditConflict as exc:
@@ -266,6 +275,7 @@ def edit(post_id: int):
             _attach_errors(form, exc.errors)
         else:
             flash(_("Perubahan disimpan."), "success")
+            _warn_pii(edited)
             return redirect(post_anchor(post))
     status = 409 if conflict else (400 if form.is_submitted() and form.errors else 200)
     return render_template("forum/edit.html", post=post, form=form, conflict=conflict,
