@@ -20,7 +20,7 @@ def init_db() -> list[str]:
     import forum.models  # noqa: F401
     import kb.models  # noqa: F401
     import search.models  # noqa: F401
-    from . import models  # noqa: F401
+    from . import models, ratelimit  # noqa: F401
 
     db.create_all()
     return add_missing_columns()

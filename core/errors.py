@@ -51,7 +51,14 @@ def init_app(app) -> None:
         # abort(404, "pesan") carries a message for the visitor; werkzeug's
         # own English default descriptions are replaced by ours.
         custom = exc.description if exc.description != type(exc).description else None
-        return render_error(exc.code, custom)
+        response, code = render_error(exc.code, custom)
+        if code == 429 and getattr(exc, "retry_after", None):
+            from flask import make_response
+
+            response = make_response(response, code)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        return response, code
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from core.errors import json_error as _error
+from core.ratelimit import limited
 from core.extensions import db
 
 from .models import Answer, Question
@@ -136,6 +137,7 @@ def _require_login():
 
 
 @bp.post("/questions")
+@limited("post")
 def create_question():
     if (denied := _require_login()) is not None:
         return denied
@@ -155,6 +157,7 @@ def create_question():
 
 
 @bp.post("/questions/<int:question_id>/answers")
+@limited("post")
 def create_answer(question_id: int):
     if (denied := _require_login()) is not None:
         return denied

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from core.extensions import db
 from core.i18n import _
 from core.diffing import line_diff
+from core.ratelimit import limited
 
 from . import bp
 from .forms import AnswerForm, AskForm, CloseForm, CommentForm, EditForm, FlagForm
@@ -113,6 +114,7 @@ def _render_thread(q, answers, flags, answer_form, status=200):
 
 @bp.route("/pertanyaan/tanya", methods=["GET", "POST"])
 @login_required
+@limited("post")
 def ask():
     form = AskForm()
     if request.method == "GET":
@@ -149,6 +151,7 @@ def _attach_errors(form, errors: dict[str, str]) -> None:
 
 @bp.route("/pertanyaan/<int:question_id>/jawab", methods=["POST"])
 @login_required
+@limited("post")
 def answer(question_id: int):
     form = AnswerForm()
     q = question_or_none(question_id)
@@ -169,6 +172,7 @@ def answer(question_id: int):
 
 @bp.route("/pos/<int:post_id>/komentar", methods=["POST"])
 @login_required
+@limited("post")
 def comment(post_id: int):
     form = CommentForm()
     post = post_or_none(post_id)
@@ -182,6 +186,7 @@ def comment(post_id: int):
 
 @bp.route("/pos/<int:post_id>/suara", methods=["POST"])
 @login_required
+@limited("vote")
 def vote(post_id: int):
     raw = request.form.get("value", "")
     if raw not in ("1", "0", "-1"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 
 from core.errors import json_error
+from core.ratelimit import limited
 
 from .outbox import engine
 
@@ -31,6 +32,7 @@ def _notify(q: str, response, source: str):
 
 
 @bp.route("/cari")
+@limited("search", methods=("GET",))
 def results():
     q = request.args.get("q", "")
     response = engine().search(q, k=20) if q.strip() else None
@@ -55,6 +57,7 @@ def parse_k(default: int = 10, high: int = 50):
 
 
 @api.get("/search")
+@limited("search", methods=("GET",))
 def search_api():
     q = request.args.get("q", "")
     if not q.strip():

@@ -16,7 +16,8 @@ def make_app(db_path: Path, **overrides):
     # Lexical-only and synchronous by default; tests/test_search.py turns the encoder on.
     config = {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
               "CONTENT_DIR": str(CONTENT), "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-              "SEARCH_DIR": str(db_path.parent / "search"), "SEARCH_ENCODER": "none", "SEARCH_DRAIN": "inline"}
+              "SEARCH_DIR": str(db_path.parent / "search"), "SEARCH_ENCODER": "none", "SEARCH_DRAIN": "inline",
+              "RATELIMIT_ENABLED": False}  # tests/test_ratelimit.py turns limits on
     config.update(overrides)
     return create_app(config)
 

@@ -2,6 +2,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..i18n import _
+from ..ratelimit import limited
 from ..security import is_safe_next
 from . import bp
 from .forms import LoginForm, RegisterForm, translate_errors
@@ -14,6 +15,7 @@ def _next_url() -> str:
 
 
 @bp.route("/masuk", methods=["GET", "POST"])
+@limited("login")
 def login():
     if current_user.is_authenticated:
         return redirect(_next_url())
@@ -34,6 +36,7 @@ def login():
 
 
 @bp.route("/daftar", methods=["GET", "POST"])
+@limited("register")
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("kb.home"))
