@@ -146,3 +146,21 @@ def test_init_db_adds_columns_an_older_database_lacks(empty_app):
     with empty_app.app_context():
         columns = {c["name"] for c in sa.inspect(db.engine).get_columns("users")}
         assert "reputation" in columns
+
+
+def test_password_change_ends_other_sessions(app, make_user):
+    from .conftest import login_client, post_form
+
+    make_user()
+    phone = login_client(app, "warga01")
+    laptop = login_client(app, "warga01")
+    resp = post_form(laptop, "/akun/kata-sandi", {"current": "salah-sekali-ya", "password": "kata-sandi-baru-1",
+                                                  "confirm": "kata-sandi-baru-1"}, "/akun/kata-sandi")
+    assert resp.status_code == 400 and "salah" in resp.get_data(as_text=True)
+    resp = post_form(laptop, "/akun/kata-sandi", {"current": "kata-sandi-aman", "password": "kata-sandi-baru-1",
+                                                  "confirm": "kata-sandi-baru-1"}, "/akun/kata-sandi")
+    assert resp.status_code == 302
+    assert logged_in(laptop) and not logged_in(phone)
+    assert login_client(app, "warga01", "kata-sandi-baru-1").get("/").status_code == 200
+    assert logged_in(login_client(app, "warga01", "kata-sandi-baru-1"))
+    assert not logged_in(login_client(app, "warga01", "kata-sandi-aman"))

@@ -38,3 +38,16 @@ def translate_errors(form) -> None:
     """Field error messages are written in Indonesian; show English on request."""
     for field in form:
         field.errors = [_(e) for e in field.errors]
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Kata sandi sekarang", validators=[DataRequired("Kata sandi sekarang wajib diisi."),
+                                                                Length(max=256)])
+    password = PasswordField(
+        "Kata sandi baru",
+        validators=[DataRequired("Kata sandi wajib diisi."), Length(min=10, max=128, message="Kata sandi 10 sampai 128 karakter.")],
+    )
+    confirm = PasswordField(
+        "Ulangi kata sandi baru",
+        validators=[DataRequired("Ulangi kata sandi."), EqualTo("password", message="Kedua kata sandi tidak sama.")],
+    )

@@ -52,3 +52,22 @@ def end_all_sessions(user: User) -> None:
         db.session.execute(
             sa.update(User).where(User.id == user.id).values(session_version=User.session_version + 1)
         )
+
+
+def change_password(user: User, current: str, new: str) -> User:
+    """Set a new password and end every other session (their cookies carry
+    the old session version)."""
+    if not user.check_password(current):
+        raise AccountError("current", "Kata sandi sekarang salah.")
+    if len(new) < 10:
+        raise AccountError("password", "Kata sandi minimal 10 karakter.")
+    if current == new:
+        raise AccountError("password", "Kata sandi baru harus berbeda.")
+    from ..models import audit
+
+    with write_transaction():
+        row = db.session.get(User, user.id, with_for_update=True)
+        row.set_password(new)
+        row.session_version += 1
+        audit(row, "user.password_change", "user", row.id)
+    return row

@@ -5,8 +5,8 @@ from ..i18n import _
 from ..ratelimit import limited
 from ..security import is_safe_next
 from . import bp
-from .forms import LoginForm, RegisterForm, translate_errors
-from .services import AccountError, create_user, end_all_sessions, find_by_login
+from .forms import LoginForm, PasswordForm, RegisterForm, translate_errors
+from .services import AccountError, change_password, create_user, end_all_sessions, find_by_login
 
 
 def _next_url() -> str:
@@ -63,3 +63,22 @@ def logout():
     logout_user()
     flash(_("Anda telah keluar."), "info")
     return redirect(url_for("kb.home"))
+
+
+@bp.route("/akun/kata-sandi", methods=["GET", "POST"])
+@login_required
+@limited("login")
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = change_password(current_user, form.current.data, form.password.data)
+        except AccountError as exc:
+            getattr(form, exc.field).errors.append(_(exc.message))
+        else:
+            login_user(user)  # this browser continues with the new session version
+            flash(_("Kata sandi diganti. Sesi di perangkat lain telah diakhiri."), "success")
+            return redirect(url_for("kb.home"))
+    translate_errors(form)
+    status = 400 if form.is_submitted() and form.errors else 200
+    return render_template("auth/password.html", form=form), status
