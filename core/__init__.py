@@ -17,7 +17,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     ``test_config`` overrides the embedded defaults (and the environment);
     tests pass a throw-away database URL through it.
     """
-    app = Flask(__name__, instance_relative_config=True)
+    instance = os.environ.get("LAYANAN_INSTANCE")  # absolute path; default: ./instance
+    app = Flask(__name__, instance_relative_config=True, instance_path=os.path.abspath(instance) if instance else None)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(default_config(app.instance_path))
     if test_config is None:

@@ -32,6 +32,7 @@ def default_config(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,  # token lives as long as the session
         "PAGE_SIZE": 20,
         "PASSWORD_HASH_METHOD": "scrypt",  # werkzeug's default; tests use a cheap one
+        "RATELIMIT_ENABLED": os.environ.get("LAYANAN_RATELIMIT", "1") != "0",
     }
 
 
