@@ -11,7 +11,20 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Ingat saya di perangkat ini")
 
 
-class RegisterForm(FlaskForm):
+class NewPasswordForm(FlaskForm):
+    """A new password typed twice (registration, password change)."""
+
+    password = PasswordField(
+        "Kata sandi",
+        validators=[DataRequired("Kata sandi wajib diisi."), Length(min=10, max=128, message="Kata sandi 10 sampai 128 karakter.")],
+    )
+    confirm = PasswordField(
+        "Ulangi kata sandi",
+        validators=[DataRequired("Ulangi kata sandi."), EqualTo("password", message="Kedua kata sandi tidak sama.")],
+    )
+
+
+class RegisterForm(NewPasswordForm):
     username = StringField(
         "Nama pengguna",
         validators=[
@@ -24,14 +37,6 @@ class RegisterForm(FlaskForm):
         "Email (opsional)",
         validators=[Optional(), Email("Alamat email tidak valid.", check_deliverability=False), Length(max=254)],
     )
-    password = PasswordField(
-        "Kata sandi",
-        validators=[DataRequired("Kata sandi wajib diisi."), Length(min=10, max=128, message="Kata sandi 10 sampai 128 karakter.")],
-    )
-    confirm = PasswordField(
-        "Ulangi kata sandi",
-        validators=[DataRequired("Ulangi kata sandi."), EqualTo("password", message="Kedua kata sandi tidak sama.")],
-    )
 
 
 def translate_errors(form) -> None:
@@ -40,14 +45,6 @@ def translate_errors(form) -> None:
         field.errors = [_(e) for e in field.errors]
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(NewPasswordForm):
     current = PasswordField("Kata sandi sekarang", validators=[DataRequired("Kata sandi sekarang wajib diisi."),
                                                                 Length(max=256)])
-    password = PasswordField(
-        "Kata sandi baru",
-        validators=[DataRequired("Kata sandi wajib diisi."), Length(min=10, max=128, message="Kata sandi 10 sampai 128 karakter.")],
-    )
-    confirm = PasswordField(
-        "Ulangi kata sandi baru",
-        validators=[DataRequired("Ulangi kata sandi."), EqualTo("password", message="Kedua kata sandi tidak sama.")],
-    )
