@@ -26,6 +26,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     else:
         app.config.update(test_config)
 
+    proxies = int(os.environ.get("LAYANAN_PROXY_COUNT", "0") or 0)
+    if proxies:
+        # Behind nginx: take the client address from X-Forwarded-For (as set
+        # by that many trusted proxies), so per-IP rate limits see citizens,
+        # not the proxy.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
     db.init_app(app)
     csrf.init_app(app)
     _init_login(app)

@@ -66,3 +66,14 @@ def test_search_limit_and_window(tmp_path, seeded_db):
     assert [c.get("/api/v1/search?q=ktp").status_code for _ in range(3)] == [200, 200, 429]
     time.sleep(1.1)
     assert c.get("/cari?q=ktp").status_code == 200
+
+
+def test_behind_a_proxy_each_client_has_its_own_limit(tmp_path, seeded_db, monkeypatch):
+    monkeypatch.setenv("LAYANAN_PROXY_COUNT", "1")
+    app = limited_app(tmp_path, seeded_db, {"search": [("ip", 1, 60)]})
+    c = app.test_client()
+    first = {"X-Forwarded-For": "203.0.113.7"}
+    second = {"X-Forwarded-For": "198.51.100.9"}
+    assert c.get("/api/v1/search?q=ktp", headers=first).status_code == 200
+    assert c.get("/api/v1/search?q=ktp", headers=first).status_code == 429
+    assert c.get("/api/v1/search?q=ktp", headers=second).status_code == 200
