@@ -37,11 +37,17 @@ def _resolve_flags(post_id: int, status: str) -> int:
                               .values(status=status)).rowcount
 
 
-def hide_post(moderator: User, post_id: int, reason: str) -> Post:
-    _require(moderator, "moderate")
+def _reason(reason: str | None, what: str) -> str:
+    """A moderator's reason: required, 5-300 characters."""
     reason = (reason or "").strip()[:300]
     if len(reason) < 5:
-        raise ValidationFailed({"reason": "Tulis alasan penyembunyian (minimal 5 karakter)."})
+        raise ValidationFailed({"reason": f"Tulis alasan {what} (minimal 5 karakter)."})
+    return reason
+
+
+def hide_post(moderator: User, post_id: int, reason: str) -> Post:
+    _require(moderator, "moderate")
+    reason = _reason(reason, "penyembunyian")
     with write_transaction():
         post = _locked_post(post_id)
         if post.deleted_at is not None:
@@ -73,9 +79,7 @@ def restore_post(moderator: User, post_id: int) -> Post:
 
 def delete_post(moderator: User, post_id: int, reason: str) -> Post:
     _require(moderator, "moderate")
-    reason = (reason or "").strip()[:300]
-    if len(reason) < 5:
-        raise ValidationFailed({"reason": "Tulis alasan penghapusan (minimal 5 karakter)."})
+    reason = _reason(reason, "penghapusan")
     with write_transaction():
         post = _locked_post(post_id)
         post.deleted_at, post.hidden_reason, post.needs_review = utcnow(), reason, False
@@ -151,11 +155,9 @@ def merge_questions(moderator: User, source_id: int, target_id: int) -> Question
 def suspend_user(actor: User, user_id: int, days: int, reason: str) -> User:
     """Suspend an account; every session it has ends at once."""
     _require(actor, "moderate")
-    reason = (reason or "").strip()[:300]
     if not 1 <= days <= 3650:
         raise ValidationFailed({"days": "Lama penangguhan 1–3650 hari."})
-    if len(reason) < 5:
-        raise ValidationFailed({"reason": "Tulis alasan penangguhan (minimal 5 karakter)."})
+    reason = _reason(reason, "penangguhan")
     with write_transaction():
         user = db.session.get(User, user_id, with_for_update=True)
         if user is None:

@@ -35,28 +35,25 @@ def _post_or_404(post_id: int):
     return post
 
 
+# URL action -> (service call taking (user, post_id, reason), message on success)
+POST_ACTIONS = {
+    "sembunyikan": (mod.hide_post, "Tulisan disembunyikan."),
+    "pulihkan": (lambda user, post_id, _reason: mod.restore_post(user, post_id), "Tulisan dipulihkan."),
+    "hapus": (mod.delete_post, "Tulisan dihapus."),
+    "abaikan-tanda": (lambda user, post_id, _reason: mod.dismiss_flags(user, post_id), "Tanda diabaikan."),
+    "setujui": (lambda user, post_id, _reason: mod.approve_post(user, post_id), "Tulisan disetujui."),
+}
+
+
 @bp.route("/moderasi/pos/<int:post_id>/<action>", methods=["POST"])
 @require_capability("moderate")
 def post_action(post_id: int, action: str):
     post = _post_or_404(post_id)
-    reason = request.form.get("reason", "")
-    if action == "sembunyikan":
-        mod.hide_post(current_user, post.id, reason)
-        flash(_("Tulisan disembunyikan."), "success")
-    elif action == "pulihkan":
-        mod.restore_post(current_user, post.id)
-        flash(_("Tulisan dipulihkan."), "success")
-    elif action == "hapus":
-        mod.delete_post(current_user, post.id, reason)
-        flash(_("Tulisan dihapus."), "success")
-    elif action == "abaikan-tanda":
-        mod.dismiss_flags(current_user, post.id)
-        flash(_("Tanda diabaikan."), "success")
-    elif action == "setujui":
-        mod.approve_post(current_user, post.id)
-        flash(_("Tulisan disetujui."), "success")
-    else:
+    if action not in POST_ACTIONS:
         abort(404)
+    call, message = POST_ACTIONS[action]
+    call(current_user, post.id, request.form.get("reason", ""))
+    flash(_(message), "success")
     return redirect(_back(post_anchor(post)))
 
 
