@@ -6,7 +6,7 @@ FLASK   = $(VENV)/bin/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install clean bench-search
+.PHONY: run test test-pg install clean bench-search
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ run: install
 
 test: install
 	$(PY) -m pytest
+
+# The same suite on PostgreSQL: a throw-away server (data in a temp folder
+# the postgres user can reach) on loopback, stopped and removed afterwards.
+PG_PORT ?= 54329
+test-pg: install
+	dir=$$(mktemp -d $${TMPDIR:-/tmp}/layanan-pg.XXXXXX) && chmod 755 $$dir && \
+	url=$$(.ci/postgres start $$dir/data $(PG_PORT)) && \
+	  LAYANAN_TEST_DATABASE_URL=$$url $(PY) -m pytest; status=$$?; \
+	  .ci/postgres stop $$dir/data; rm -rf $$dir; exit $$status
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -8,7 +8,9 @@ from flask import Flask
 from . import errors, i18n, templating
 from .config import default_config
 from .db import init_sqlite
-from .extensions import csrf, db, login_manager
+from .extensions import csrf, db, login_manager, migrate
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -36,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
     _init_login(app)
     with app.app_context():

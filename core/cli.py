@@ -10,20 +10,53 @@ from .extensions import db
 from .models import Role
 
 
-def init_db() -> list[str]:
-    """Create missing tables, and add columns that newer code defines but an
-    older database lacks (only nullable or defaulted ones).  This bridges
-    development databases until Alembic migrations exist (issue 7).
-    Returns the "table.column" names added."""
-    # Import every module that defines tables before creating them.
+def import_models() -> None:
+    """Import every module that defines tables, so the metadata is complete."""
     import analytics.models  # noqa: F401
     import forum.models  # noqa: F401
     import kb.models  # noqa: F401
     import search.models  # noqa: F401
+
     from . import models, ratelimit  # noqa: F401
 
-    db.create_all()
-    return add_missing_columns()
+
+BASELINE = "7a63d63223c0"  # migrations/versions/*_baseline_schema.py
+
+
+def init_db() -> list[str]:
+    """Bring the database schema to the newest migration (``flask db upgrade``).
+
+    A database made before migrations existed (by ``create_all``) has tables
+    but no ``alembic_version``: its missing nullable or defaulted columns are
+    added, it is stamped as the baseline, and the later migrations run.
+    Returns what was done, one line each, for the CLI to print.
+    """
+    import sqlalchemy as sa
+    from flask_migrate import stamp, upgrade
+
+    import_models()
+    done = []
+    tables = set(sa.inspect(db.engine).get_table_names())
+    if "alembic_version" not in tables and tables & set(db.metadata.tables):
+        done += [f"kolom ditambahkan: {name}" for name in add_missing_columns()]
+        db.create_all()  # tables newer than that database; the baseline has them all
+        done += [f"indeks ditambahkan: {name}" for name in add_missing_indexes()]
+        stamp(revision=BASELINE)
+        done.append(f"basis data lama ditandai sebagai revisi {BASELINE}")
+    before = _current_revision()
+    upgrade()
+    after = _current_revision()
+    if after != before:
+        done.append(f"skema dimutakhirkan: {before or 'kosong'} -> {after}")
+    db.engine.dispose()  # migrations may have altered tables under pooled connections
+    return done
+
+
+def _current_revision() -> str | None:
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
 
 
 def add_missing_columns() -> list[str]:
@@ -52,12 +85,26 @@ def add_missing_columns() -> list[str]:
     return added
 
 
+def add_missing_indexes() -> list[str]:
+    import sqlalchemy as sa
+
+    inspector = sa.inspect(db.engine)
+    added = []
+    for table in db.metadata.sorted_tables:
+        existing = {ix["name"] for ix in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in existing:
+                index.create(db.engine)
+                added.append(index.name)
+    return added
+
+
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
-    """Create missing tables and columns (existing data is kept)."""
-    for name in init_db():
-        click.echo(f"kolom ditambahkan: {name}")
+    """Create or upgrade the schema to the newest migration (data is kept)."""
+    for line in init_db():
+        click.echo(line)
     click.echo("Basis data siap.")
 
 

@@ -6,6 +6,12 @@ and then both try to upgrade to a write lock; one of them fails with
 app goes through :func:`write_transaction`, which on SQLite starts the
 transaction with ``BEGIN IMMEDIATE`` so the write lock is taken before
 anything is read, and ``busy_timeout`` makes the second writer wait.
+
+PostgreSQL gets the same guarantee from a transaction-level advisory lock
+taken as the first statement of every write transaction: services read,
+decide and write (vote sets, reputation, optimistic edit checks, rate-limit
+ledgers) and rely on no other writer committing in between.  Writes here are
+short and rare next to reads, and reads never wait for the lock.
 """
 from __future__ import annotations
 
@@ -13,12 +19,15 @@ import contextvars
 from contextlib import contextmanager
 from typing import Iterator
 
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .extensions import db
 
 _WRITE_TXN: contextvars.ContextVar[bool] = contextvars.ContextVar("write_txn", default=False)
+# Key of the advisory lock that serializes writers on PostgreSQL ("LAYANAN" in hex-ish).
+PG_WRITE_LOCK = 0x1A7A7A7
 
 
 def init_sqlite(engine: Engine) -> None:
@@ -62,6 +71,8 @@ def write_transaction() -> Iterator:
         session.commit()
     token = _WRITE_TXN.set(True)
     try:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_WRITE_LOCK})
         yield session
         session.commit()
     except BaseException:

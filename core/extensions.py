@@ -1,5 +1,6 @@
 """Extension singletons, created unbound and initialised in the app factory."""
 from flask_login import LoginManager
+from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -21,3 +22,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# render_as_batch: SQLite cannot ALTER most things in place; batch mode
+# rebuilds the table.  compare_type: autogenerate notices type changes.
+migrate = Migrate(render_as_batch=True, compare_type=True)

@@ -127,6 +127,14 @@ class BackgroundDrainer:
         self.wakeup = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._stopping = False
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Finish the current drain and end the thread (tests, shutdown)."""
+        self._stopping = True
+        self.wakeup.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     def notify(self) -> None:
         with self._lock:
@@ -136,9 +144,11 @@ class BackgroundDrainer:
         self.wakeup.set()
 
     def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self.wakeup.wait(timeout=30)
             self.wakeup.clear()
+            if self._stopping:
+                return
             try:
                 with self.app.app_context():
                     drain_all()

@@ -1,8 +1,12 @@
+import itertools
+import os
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from core import create_app
 from core.cli import init_db
@@ -12,57 +16,127 @@ ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
 
 
-def make_app(db_path: Path, **overrides):
+# The suite runs on SQLite by default.  With LAYANAN_TEST_DATABASE_URL set to
+# a PostgreSQL server (any database on it; .ci/run starts one), every test
+# gets its own PostgreSQL database instead: the seed is built once and cloned
+# per test with CREATE DATABASE ... TEMPLATE, the way SQLite files are copied.
+PG_URL = os.environ.get("LAYANAN_TEST_DATABASE_URL", "")
+BACKEND = "postgresql" if PG_URL else "sqlite"
+_created: list[str] = []  # PostgreSQL databases created by the running test
+_apps: list = []  # apps made by the running test, closed after it
+_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A database and the search index folder that belongs to it."""
+
+    url: str
+    search: Path
+
+
+def _pg_admin(sql: str) -> None:
+    engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        conn.exec_driver_sql(sql)
+    engine.dispose()
+
+
+def new_database(folder: Path, name: str = "app", template: str | None = None, keep: bool = False) -> str:
+    """A fresh database URL: empty, or a copy of ``template`` (a URL made here)."""
+    if BACKEND == "sqlite":
+        path = folder / f"{name}.sqlite3"
+        if template:
+            shutil.copy(sa.make_url(template).database, path)
+        return f"sqlite:///{path}"
+    db_name = f"layanan_t{os.getpid()}_{next(_counter)}"
+    sql = f'CREATE DATABASE "{db_name}"'
+    if template:
+        sql += f' TEMPLATE "{sa.make_url(template).database}"'
+    _pg_admin(sql)
+    if not keep:
+        _created.append(db_name)
+    return sa.make_url(PG_URL).set(database=db_name).render_as_string(hide_password=False)
+
+
+def clone(snapshot: Snapshot, folder: Path, name: str = "app", keep: bool = False) -> Snapshot:
+    """Copy a snapshot (database and search index) into ``folder``."""
+    search = folder / "search"
+    if not search.exists():
+        shutil.copytree(snapshot.search, search)
+    return Snapshot(new_database(folder, name, template=snapshot.url, keep=keep), search)
+
+
+def make_app(snapshot: Snapshot, **overrides):
     # Lexical-only and synchronous by default; tests/test_search.py turns the encoder on.
-    config = {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+    config = {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": snapshot.url,
               "CONTENT_DIR": str(CONTENT), "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-              "SEARCH_DIR": str(db_path.parent / "search"), "SEARCH_ENCODER": "none", "SEARCH_DRAIN": "inline",
+              "SEARCH_DIR": str(snapshot.search), "SEARCH_ENCODER": "none", "SEARCH_DRAIN": "inline",
               "RATELIMIT_ENABLED": False}  # tests/test_ratelimit.py turns limits on
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    _apps.append(app)
+    return app
+
+
+def close_app(app) -> None:
+    """Release every connection, thread and index handle an app holds."""
+    app.extensions["search_drainer"].stop()
+    with app.app_context():
+        for index in app.extensions["search"].lexicals.values():
+            index.close()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def drop_database(snapshot: Snapshot) -> None:
+    if BACKEND == "postgresql":
+        _pg_admin(f'DROP DATABASE IF EXISTS "{sa.make_url(snapshot.url).database}" WITH (FORCE)')
+
+
+@pytest.fixture(autouse=True)
+def _close_apps_and_drop_databases():
+    yield
+    while _apps:
+        close_app(_apps.pop())
+    while _created:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{_created.pop()}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
-def seeded_db(tmp_path_factory) -> Path:
-    """A database with the bundled content loaded, built once and copied per test."""
+def seeded_db(tmp_path_factory) -> Snapshot:
+    """A database with the bundled content loaded, built once and cloned per test."""
     from core.contentio import load_content
     from search.outbox import reindex
 
-    path = tmp_path_factory.mktemp("seed") / "seed.sqlite3"
-    app = make_app(path)
+    folder = tmp_path_factory.mktemp("seed")
+    seed = Snapshot(new_database(folder, "seed", keep=True), folder / "search")
+    app = make_app(seed)
     with app.app_context():
         init_db()
         load_content(CONTENT)
         reindex()
-        for index in app.extensions["search"].lexicals.values():
-            index.close()
-        db.session.execute(db.text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        db.session.remove()
-        db.engine.dispose()
-    return path
+        if BACKEND == "sqlite":
+            db.session.execute(db.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    close_app(app)
+    yield seed
+    drop_database(seed)
 
 
 @pytest.fixture
 def app(tmp_path, seeded_db):
-    path = tmp_path / "app.sqlite3"
-    shutil.copy(seeded_db, path)
-    shutil.copytree(seeded_db.parent / "search", tmp_path / "search")
-    app = make_app(path)
+    app = make_app(clone(seeded_db, tmp_path))
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(app)
 
 
 @pytest.fixture
 def empty_app(tmp_path):
-    app = make_app(tmp_path / "empty.sqlite3")
+    app = make_app(Snapshot(new_database(tmp_path, "empty"), tmp_path / "search"))
     with app.app_context():
         init_db()
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(app)
 
 
 @pytest.fixture

@@ -131,23 +131,6 @@ def test_init_db_cli(empty_app):
     assert result.exit_code == 0 and "siap" in result.output
 
 
-def test_init_db_adds_columns_an_older_database_lacks(empty_app):
-    import sqlalchemy as sa
-
-    from core.extensions import db
-
-    with empty_app.app_context():
-        with db.engine.begin() as conn:
-            conn.exec_driver_sql("ALTER TABLE users DROP COLUMN reputation")
-            conn.exec_driver_sql("ALTER TABLE forum_posts DROP COLUMN hidden_at")
-    result = empty_app.test_cli_runner().invoke(args=["init-db"])
-    assert result.exit_code == 0, result.output
-    assert "users.reputation" in result.output and "forum_posts.hidden_at" in result.output
-    with empty_app.app_context():
-        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("users")}
-        assert "reputation" in columns
-
-
 def test_password_change_ends_other_sessions(app, make_user):
     from .conftest import login_client, post_form
 

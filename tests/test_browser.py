@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import make_app
+from .conftest import clone, close_app, make_app
 
 CHROMEDRIVER = shutil.which("chromedriver")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -21,9 +21,7 @@ def live(tmp_path, seeded_db):
     from core.auth.services import create_user
     from core.models import Role
 
-    shutil.copy(seeded_db, tmp_path / "app.sqlite3")
-    shutil.copytree(seeded_db.parent / "search", tmp_path / "search")
-    app = make_app(tmp_path / "app.sqlite3")
+    app = make_app(clone(seeded_db, tmp_path))
     with app.app_context():
         for name, role in (("penanya", Role.MEMBER), ("penjawab", Role.MEMBER), ("u_km", Role.KNOWLEDGE_MANAGER)):
             create_user(name, "kata-sandi-aman", role=role)

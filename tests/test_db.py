@@ -1,18 +1,35 @@
-"""SQLite write transactions: BEGIN IMMEDIATE + busy_timeout, no lost writes."""
+"""Write transactions: BEGIN IMMEDIATE + busy_timeout on SQLite, an advisory
+lock on PostgreSQL; no lost writes on either."""
 import threading
 
+import pytest
 import sqlalchemy as sa
 
 from core.db import write_transaction
 from core.extensions import db
 from core.models import User
 
+from .conftest import BACKEND
 
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite pragmas")
 def test_pragmas(app):
     with app.app_context():
         assert db.session.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(sa.text("PRAGMA busy_timeout")).scalar() == 10000
         assert db.session.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="PostgreSQL advisory lock")
+def test_postgresql_writers_hold_the_advisory_lock(app):
+    from core.db import PG_WRITE_LOCK, write_transaction
+
+    held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :key AND granted"
+    with app.app_context():
+        assert db.session.execute(sa.text(held), {"key": PG_WRITE_LOCK}).scalar() == 0
+        with write_transaction() as session:
+            assert session.execute(sa.text(held), {"key": PG_WRITE_LOCK}).scalar() == 1
+        assert db.session.execute(sa.text(held), {"key": PG_WRITE_LOCK}).scalar() == 0
 
 
 def test_concurrent_read_modify_write_loses_nothing(app, make_user):

