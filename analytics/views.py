@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, session, url_for
 
+from core.http import parse_int
 from core.i18n import _
 from core.security import require_capability
 
@@ -36,10 +37,10 @@ def _target(raw: str | None) -> tuple[str, str | None, str] | None:
     kind, _, ref = (raw or "").partition(":")
     if kind == "service" and service_or_none(ref[:80]) is not None:
         return f"service:{ref}", ref, path_for("kb.service", slug=ref)
-    if kind == "question" and ref.isdigit():
+    if kind == "question" and parse_int(ref):
         from forum.queries import question_or_none
 
-        q = question_or_none(int(ref))
+        q = question_or_none(parse_int(ref))
         if q is not None and q.is_visible:
             return f"question:{q.id}", (q.services[0].slug if q.services else None), path_for(
                 "forum.question", question_id=q.id)
@@ -87,7 +88,7 @@ def click():
         abort(404, _("Halaman tidak ditemukan."))
     search_id = request.args.get("s", "")
     rank = request.args.get("r", "")
-    svc.log_click(int(search_id) if search_id.isdigit() else None, doc_id, int(rank) if rank.isdigit() else None)
+    svc.log_click(parse_int(search_id), doc_id, parse_int(rank, 0, 1000))
     if request.args.get("f") and session.get("ask_funnel"):
         svc.funnel_event(session["ask_funnel"], "clicked", doc=doc_id)
     return redirect(fields["url"])

@@ -5,7 +5,7 @@ import os
 
 from flask import Flask
 
-from . import errors, i18n, templating
+from . import errors, http, i18n, templating
 from .config import default_config
 from .db import init_sqlite
 from .extensions import csrf, db, login_manager, migrate
@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
+    http.init_app(app)  # before any blueprint: it replaces the int converter
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)

@@ -7,8 +7,9 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from core.errors import json_error as _error
-from core.ratelimit import limited
 from core.extensions import db
+from core.http import parse_int
+from core.ratelimit import limited
 
 from .models import Answer, Question
 from .queries import SORTS, question_or_none, questions_stmt, sorted_answers
@@ -63,9 +64,10 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    value = parse_int(raw, low, high)
+    if value is None:
         raise ValidationFailed({name: f"harus bilangan {low}–{high}"})
-    return int(raw)
+    return value
 
 
 @bp.get("/csrf")

@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from core.extensions import db
+from core.http import parse_int
 from core.i18n import _
 from core.models import User
 from core.security import is_safe_next, require_capability
@@ -90,7 +91,7 @@ def user_admin(user_id: int):
             flash(_("Penangguhan dicabut."), "success")
         else:
             days = request.form.get("days", "")
-            if not days.isdigit():
+            if parse_int(days) is None:
                 raise ForumError("Lama penangguhan harus berupa angka hari.")
             mod.suspend_user(current_user, user.id, int(days), request.form.get("reason", ""))
             flash(_("Akun ditangguhkan; semua sesinya berakhir."), "success")

@@ -7,9 +7,10 @@ import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from core.extensions import db
-from core.i18n import _
 from core.diffing import line_diff
+from core.extensions import db
+from core.http import parse_int
+from core.i18n import _
 from core.ratelimit import limited
 
 from . import bp
@@ -43,7 +44,7 @@ def _forum_error(exc: ForumError):
 
 def _page() -> int:
     page = request.args.get("page", "1")
-    return int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    return parse_int(page, 1, 9_999) or 1
 
 
 def _service_choices():
@@ -265,7 +266,7 @@ def edit(post_id: int):
             form.tags.data = ", ".join(t.name for t in post.tags)
     elif form.validate_on_submit():
         version = form.version.data or ""
-        if not version.isdigit():
+        if parse_int(version) is None:
             raise ForumError("Formulir tidak lengkap. Muat ulang halaman penyuntingan.")
         try:
             edited = edit_post(current_user, post.id, int(version), form.body.data,

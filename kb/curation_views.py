@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from core.extensions import db
+from core.http import parse_int
 from core.i18n import _
 from core.security import require_capability
 
@@ -65,11 +66,18 @@ def form_from_snapshot(s: dict) -> dict:
     }
 
 
+def _number_or_text(raw: str):
+    """Digits become a number for the record checker; anything else is passed
+    on as written, so the checker names it in its error message."""
+    value = parse_int(raw, high=10**15)
+    return raw if value is None else value
+
+
 def snapshot_from_form(form, base: dict) -> dict:
     def fee(line):
         parts = [p.strip() for p in line.split("|")] + ["", "", ""]
         amount = parts[1]
-        return {"label": parts[0], "amount": int(amount) if amount.isdigit() else amount,
+        return {"label": parts[0], "amount": _number_or_text(amount),
                 "legal_basis": parts[2] or None, "note": parts[3] or None}
 
     def channel(line):
@@ -83,7 +91,7 @@ def snapshot_from_form(form, base: dict) -> dict:
         "title": form.get("title", ""), "summary": form.get("summary", ""),
         "aliases": [a.strip() for a in form.get("aliases", "").split(",") if a.strip()],
         "requirements": _lines(form.get("requirements")), "fees": [fee(x) for x in _lines(form.get("fees"))],
-        "duration": {"text": form.get("duration_text", ""), "max_days": int(days) if days.isdigit() else (days or None)},
+        "duration": {"text": form.get("duration_text", ""), "max_days": _number_or_text(days) if days else None},
         "steps": _lines(form.get("steps")), "channels": [channel(x) for x in _lines(form.get("channels"))],
         "legal_basis": _lines(form.get("legal_basis")),
         "contact": {k: (form.get(f"contact_{k}") or "").strip() or None for k in ("phone", "email", "website", "note")},
@@ -114,7 +122,8 @@ def curation_edit(slug: str):
         abort(404, _("Layanan tidak ditemukan."))
     current = record_from_service(service).to_dict()
     draft_id = request.values.get("draf", "")
-    draft = db.session.get(ServiceDraft, int(draft_id)) if draft_id.isdigit() else None
+    draft_id = parse_int(draft_id)
+    draft = db.session.get(ServiceDraft, draft_id) if draft_id else None
     if draft is not None and draft.service_id != service.id:
         abort(404)
     errors = {}
@@ -174,7 +183,7 @@ def curation_draft(draft_id: int):
 def curation_reviewed(slug: str):
     days = request.form.get("days", "")
     if days:
-        if not days.isdigit():
+        if parse_int(days) is None:
             raise cur.CurationError("Interval tinjauan harus angka hari.")
         cur.set_review_interval(current_user, slug, int(days))
         flash(_("Interval tinjauan disimpan."), "success")

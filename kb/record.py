@@ -15,6 +15,8 @@ from typing import Any
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
+MAX_FEE = 10**12  # rupiah; far above any public-service fee, well inside BIGINT
+MAX_DAYS = 3650
 FEE_WORDS_FREE = {"gratis", "free", "0"}
 FEE_WORDS_VARIABLE = {"variabel", "variable"}
 CHANNEL_KINDS = {"kantor": "office", "office": "office", "online": "online", "daring": "online",
@@ -236,6 +238,8 @@ def _parse_fees(c: _Checker, value: Any) -> tuple[FeeItem, ...]:
         elif isinstance(amount_raw, int):
             if amount_raw < 0:
                 c.add(f"{where}.amount", "tidak boleh negatif")
+            elif amount_raw > MAX_FEE:
+                c.add(f"{where}.amount", f"terlalu besar (paling banyak {MAX_FEE:,} rupiah)".replace(",", "."))
             elif amount_raw == 0:
                 kind = "free"
             else:
@@ -262,8 +266,9 @@ def _parse_duration(c: _Checker, value: Any) -> Duration | None:
     c.unknown_keys(item, {"text", "max_days"}, "duration")
     text = c.text(item.get("text"), "duration.text", max_len=300)
     max_days = item.get("max_days")
-    if max_days is not None and (isinstance(max_days, bool) or not isinstance(max_days, int) or max_days < 0):
-        c.add("duration.max_days", f"harus bilangan bulat hari (0 atau lebih) (tertulis: {max_days!r})")
+    if max_days is not None and (isinstance(max_days, bool) or not isinstance(max_days, int)
+                                 or not 0 <= max_days <= MAX_DAYS):
+        c.add("duration.max_days", f"harus bilangan bulat hari 0–{MAX_DAYS} (tertulis: {max_days!r})")
         max_days = None
     return Duration(text=text, max_days=max_days) if text else None
 

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask import abort, render_template, request
 
 from core.extensions import db
+from core.http import parse_int
 from core.i18n import _
 
 from . import bp
@@ -18,7 +19,7 @@ from .record import FIELD_LABELS
 
 def _page() -> int:
     page = request.args.get("page", "1")
-    return int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    return parse_int(page, 1, 9_999) or 1
 
 
 @bp.route("/")

@@ -51,7 +51,7 @@ def parse_k(default: int = 10, high: int = 50):
     raw = request.args.get("k")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= high:
         raise ValueError(f"k harus bilangan 1–{high}.")
     return int(raw)
 
