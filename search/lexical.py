@@ -3,7 +3,9 @@ never reaches whoosh's query parser (no field, wildcard or range syntax).
 
 The live index lives in ``<root>/<name>/``; ``<root>/CURRENT`` names it.
 A rebuild writes a new directory and swaps CURRENT atomically; readers in
-every process notice and reopen.
+every process notice and reopen.  Each index directory records the last
+search-outbox row applied to it (``OUTBOX_CURSOR``), so every host with its
+own index folder catches up from the shared outbox on its own.
 """
 from __future__ import annotations
 
@@ -81,6 +83,26 @@ class LexicalIndex:
         for old in self.root.glob("lex-*"):
             if old != path and old.is_dir():
                 shutil.rmtree(old, ignore_errors=True)
+
+    # ------------------------------------------------------------ outbox cursor
+    CURSOR_FILE = "OUTBOX_CURSOR"
+
+    def cursor(self, path: Path | None = None) -> int:
+        """Id of the last outbox row applied to this index (0: none)."""
+        try:
+            return int((path or self.current_dir()).joinpath(self.CURSOR_FILE).read_text().strip() or 0)
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    def set_cursor(self, value: int, path: Path | None = None) -> None:
+        """Move the cursor forward (never back: a slower worker sharing this
+        folder may finish an older batch after a newer one)."""
+        path = path or self.current_dir()
+        if value <= self.cursor(path):
+            return
+        tmp = path / f".{self.CURSOR_FILE}.{uuid.uuid4().hex}"
+        tmp.write_text(str(value))
+        os.replace(tmp, path / self.CURSOR_FILE)
 
     def open(self, path: Path | None = None):
         return index.open_dir(str(path or self.current_dir()))

@@ -1,11 +1,20 @@
 """Keeping the index in step with the database.
 
 Writers call :func:`enqueue` inside their own write transaction, so an
-outbox row exists exactly when the change committed.  :func:`drain` reads
-pending rows, loads each document's *current* state from its provider,
-updates the lexical index and the stored vectors, and marks the rows done.
-Replaying a row is harmless, so a crash between indexing and marking only
-causes a little repeated work.
+outbox row exists exactly when the change committed.  :func:`drain` loads
+each changed document's *current* state from its provider and applies it
+to two places:
+
+* the stored vectors, shared by every process and host through the
+  database: rows are marked ``processed_at`` once their vectors are stored;
+* the lexical index, a folder local to one host: each index folder keeps
+  the id of the last row it applied (see ``LexicalIndex.cursor``), so a
+  second app host with its own folder replays the same rows itself.
+
+Ids are a safe cursor because writers are serialized (``write_transaction``
+takes SQLite's write lock or PostgreSQL's advisory lock before writing), so
+rows become visible in id order.  Replaying a row is harmless, so a crash
+between indexing and recording only causes a little repeated work.
 """
 from __future__ import annotations
 
@@ -38,34 +47,45 @@ def enqueue(*doc_ids: str) -> None:
         g.search_dirty = True
 
 
+def _pending_clause(low_cursor: int):
+    return sa.or_(SearchOutbox.id > low_cursor, SearchOutbox.processed_at.is_(None))
+
+
 def pending_count() -> int:
-    return db.session.scalar(sa.select(sa.func.count(SearchOutbox.id)).where(SearchOutbox.processed_at.is_(None)))
+    """Rows this process still has to apply: not yet in the shared vectors,
+    or not yet in this host's lexical index."""
+    low = min(ix.cursor() for ix in engine().lexicals.values())
+    return db.session.scalar(sa.select(sa.func.count(SearchOutbox.id)).where(_pending_clause(low)))
 
 
 def drain(limit: int = 200) -> int:
     """Process up to ``limit`` pending rows; returns how many were processed."""
+    eng = engine()
+    cursors = {kind: index.cursor() for kind, index in eng.lexicals.items()}
     rows = db.session.execute(
-        sa.select(SearchOutbox.id, SearchOutbox.doc_id).where(SearchOutbox.processed_at.is_(None))
-        .order_by(SearchOutbox.id).limit(limit)).all()
+        sa.select(SearchOutbox.id, SearchOutbox.doc_id, SearchOutbox.processed_at)
+        .where(_pending_clause(min(cursors.values()))).order_by(SearchOutbox.id).limit(limit)).all()
     if not rows:
         return 0
     ids = [r.id for r in rows]
-    doc_ids = list(dict.fromkeys(r.doc_id for r in rows))
+    unprocessed = [r.id for r in rows if r.processed_at is None]
     try:
-        docs = load_documents(doc_ids)
-        eng = engine()
+        docs = load_documents(list(dict.fromkeys(r.doc_id for r in rows)))
         for kind, index in eng.lexicals.items():
-            part = {d: doc for d, doc in docs.items() if d.startswith(kind + ":")}
-            if part:
-                index.apply(part)
-        with write_transaction():
-            if eng.dense is not None:
-                eng.dense.store(docs)
-            gone = [d for d, doc in docs.items() if doc is None]
-            if gone:
-                db.session.execute(sa.delete(SearchVector).where(SearchVector.doc_id.in_(gone)))
-            db.session.execute(sa.update(SearchOutbox).where(SearchOutbox.id.in_(ids))
-                               .values(processed_at=utcnow(), attempts=SearchOutbox.attempts + 1))
+            changed = {r.doc_id for r in rows if r.id > cursors[kind] and r.doc_id.startswith(kind + ":")}
+            if changed:
+                index.apply({d: docs[d] for d in changed})
+            index.set_cursor(max(ids))
+        if unprocessed:
+            fresh = {r.doc_id for r in rows if r.processed_at is None}
+            with write_transaction():
+                if eng.dense is not None:
+                    eng.dense.store({d: docs[d] for d in fresh})
+                gone = [d for d in fresh if docs[d] is None]
+                if gone:
+                    db.session.execute(sa.delete(SearchVector).where(SearchVector.doc_id.in_(gone)))
+                db.session.execute(sa.update(SearchOutbox).where(SearchOutbox.id.in_(unprocessed))
+                                   .values(processed_at=utcnow(), attempts=SearchOutbox.attempts + 1))
     except Exception as exc:
         db.session.rollback()
         log.exception("search outbox drain failed; rows stay pending")
@@ -100,7 +120,9 @@ def reindex(progress=None) -> dict:
             found = load_documents([f"{provider.kind}:{r}" for r in refs[start:start + 200]])
             docs.update({k: v for k, v in found.items() if v is not None})
     for kind, index in eng.lexicals.items():
-        index.swap_to(index.bulk_build(d for d in docs.values() if d.kind == kind))
+        path = index.bulk_build(d for d in docs.values() if d.kind == kind)
+        index.set_cursor(cutoff, path)  # rows after the cutoff are replayed by the next drain
+        index.swap_to(path)
     encoded = 0
     if eng.dense is not None:
         items = list(docs.items())
@@ -120,10 +142,13 @@ def reindex(progress=None) -> dict:
 
 
 class BackgroundDrainer:
-    """One thread per process that drains the outbox shortly after writes."""
+    """One thread per process that drains the outbox right after this
+    process's writes, and every ``poll_seconds`` for writes made by other
+    processes or hosts (whose index folders are not this one)."""
 
-    def __init__(self, app):
+    def __init__(self, app, poll_seconds: float = 5.0):
         self.app = app
+        self.poll_seconds = poll_seconds
         self.wakeup = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -136,6 +161,10 @@ class BackgroundDrainer:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def notify(self) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
@@ -145,7 +174,7 @@ class BackgroundDrainer:
 
     def _run(self) -> None:
         while not self._stopping:
-            self.wakeup.wait(timeout=30)
+            self.wakeup.wait(timeout=self.poll_seconds)
             self.wakeup.clear()
             if self._stopping:
                 return

@@ -25,8 +25,16 @@ def init_app(app) -> None:
                                             threads=app.config["SEARCH_THREADS"],
                                             normalization=app.config["SEARCH_NORMALIZATION"],
                                             lexical_budget_ms=app.config["SEARCH_THREAD_BUDGET_MS"])
-    drainer = BackgroundDrainer(app)
+    app.config.setdefault("SEARCH_POLL_SECONDS", float(os.environ.get("LAYANAN_SEARCH_POLL_SECONDS", "5")))
+    drainer = BackgroundDrainer(app, poll_seconds=app.config["SEARCH_POLL_SECONDS"])
     app.extensions["search_drainer"] = drainer
+
+    @app.before_request
+    def _start_drainer():
+        # Background mode: the thread starts with the first request, so it
+        # also picks up writes made by other processes and hosts.
+        if not drainer.running and app.config["SEARCH_DRAIN"] == "background":
+            drainer.notify()
 
     @app.after_request
     def _drain_after_write(response):
@@ -48,7 +56,8 @@ def init_app(app) -> None:
         eng = engine()
         dense = eng.dense
         for kind, index in eng.lexicals.items():
-            click.echo(f"lexical {kind} documents: {index.doc_count()} ({index.current_dir()})")
+            click.echo(f"lexical {kind} documents: {index.doc_count()}, outbox cursor {index.cursor()} "
+                       f"({index.current_dir()})")
         if dense is None:
             click.echo(f"dense: unavailable (encoder '{eng.encoder_name}'); search is lexical only")
         else:

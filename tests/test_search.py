@@ -155,6 +155,51 @@ def test_drain_is_idempotent_and_replayable(app):
         assert eng.lexical_doc_count() == before and pending_count() == 0
 
 
+def test_a_second_host_with_its_own_index_folder_catches_up(tmp_path, seeded_db):
+    """Two app hosts share one database but not a disk: each index folder
+    replays the shared outbox from its own cursor."""
+    import shutil
+    import time
+
+    from core.auth.services import create_user
+
+    from .conftest import Snapshot
+
+    host_a = make_app(clone(seeded_db, tmp_path))
+    shutil.copytree(tmp_path / "search", tmp_path / "search-b")
+    host_b = make_app(Snapshot(host_a.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "search-b"),
+                      SEARCH_DRAIN="background", SEARCH_POLL_SECONDS=0.2)
+    with host_a.app_context():
+        create_user("penanya", "kata-sandi-aman")
+    c = login_client(host_a, "penanya")
+    post_form(c, "/pertanyaan/tanya", {"title": "Apakah delman perlu pelat nomor dari samsat?", "body": BODY},
+              "/pertanyaan/tanya")
+    assert host_a.test_client().get("/api/v1/search?q=delman").get_json()["results"]
+    with host_b.app_context():
+        assert pending_count() >= 1  # not in B's folder yet
+    b = host_b.test_client()
+    deadline = time.monotonic() + 15  # host B wrote nothing; its poller finds A's row
+    while not b.get("/api/v1/search?q=delman").get_json()["results"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert b.get("/api/v1/search?q=delman").get_json()["results"]
+    with host_a.app_context():
+        assert pending_count() == 0
+    with host_b.app_context():
+        assert pending_count() == 0
+
+
+def test_reindex_sets_the_cursor_and_later_rows_replay(app):
+    with app.app_context():
+        eng = app.extensions["search"]
+        reindex()
+        top = db.session.scalar(sa.select(sa.func.max(SearchOutbox.id)))
+        assert all(ix.cursor() == top for ix in eng.lexicals.values())
+        db.session.add(SearchOutbox(doc_id="service:skck"))
+        db.session.commit()
+        assert pending_count() == 1 and drain_all() == 1 and pending_count() == 0
+        assert all(ix.cursor() == top + 1 for ix in eng.lexicals.values())
+
+
 def test_reindex_swaps_and_cli(app, runner):
     with app.app_context():
         eng = app.extensions["search"]
