@@ -26,7 +26,8 @@ from sqlalchemy.engine import Engine
 from .extensions import db
 
 _WRITE_TXN: contextvars.ContextVar[bool] = contextvars.ContextVar("write_txn", default=False)
-# Key of the advisory lock that serializes writers on PostgreSQL ("LAYANAN" in hex-ish).
+# Key of the advisory lock that serializes writers on PostgreSQL (any constant
+# no other application on the same database uses).
 PG_WRITE_LOCK = 0x1A7A7A7
 
 

@@ -68,7 +68,7 @@ def drain(limit: int = 200) -> int:
     if not rows:
         return 0
     ids = [r.id for r in rows]
-    unprocessed = [r.id for r in rows if r.processed_at is None]
+    fresh = [r for r in rows if r.processed_at is None]  # vectors not stored yet
     try:
         docs = load_documents(list(dict.fromkeys(r.doc_id for r in rows)))
         for kind, index in eng.lexicals.items():
@@ -76,15 +76,15 @@ def drain(limit: int = 200) -> int:
             if changed:
                 index.apply({d: docs[d] for d in changed})
             index.set_cursor(max(ids))
-        if unprocessed:
-            fresh = {r.doc_id for r in rows if r.processed_at is None}
+        if fresh:
+            fresh_docs = {r.doc_id: docs[r.doc_id] for r in fresh}
             with write_transaction():
                 if eng.dense is not None:
-                    eng.dense.store({d: docs[d] for d in fresh})
-                gone = [d for d in fresh if docs[d] is None]
+                    eng.dense.store(fresh_docs)
+                gone = [d for d, doc in fresh_docs.items() if doc is None]
                 if gone:
                     db.session.execute(sa.delete(SearchVector).where(SearchVector.doc_id.in_(gone)))
-                db.session.execute(sa.update(SearchOutbox).where(SearchOutbox.id.in_(unprocessed))
+                db.session.execute(sa.update(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in fresh]))
                                    .values(processed_at=utcnow(), attempts=SearchOutbox.attempts + 1))
     except Exception as exc:
         db.session.rollback()

@@ -89,9 +89,13 @@ def close_app(app) -> None:
         db.engine.dispose()
 
 
+def _drop(db_name: str) -> None:
+    _pg_admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
 def drop_database(snapshot: Snapshot) -> None:
     if BACKEND == "postgresql":
-        _pg_admin(f'DROP DATABASE IF EXISTS "{sa.make_url(snapshot.url).database}" WITH (FORCE)')
+        _drop(sa.make_url(snapshot.url).database)
 
 
 @pytest.fixture(autouse=True)
@@ -100,7 +104,7 @@ def _close_apps_and_drop_databases():
     while _apps:
         close_app(_apps.pop())
     while _created:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{_created.pop()}" WITH (FORCE)')
+        _drop(_created.pop())
 
 
 @pytest.fixture(scope="session")
