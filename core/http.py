@@ -62,6 +62,11 @@ def parse_int(raw: str | None, low: int = 0, high: int = MAX_DB_INT) -> int | No
     return value if low <= value <= high else None
 
 
+def page_arg() -> int:
+    """``?page=`` as a page number 1-9999; anything else is page 1."""
+    return parse_int(request.args.get("page"), 1, 9_999) or 1
+
+
 def init_app(app) -> None:
     app.request_class = LayananRequest
     app.url_map.converters["int"] = DbIntConverter

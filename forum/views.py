@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from core.diffing import line_diff
 from core.extensions import db
-from core.http import parse_int
+from core.http import page_arg, parse_int
 from core.i18n import _
 from core.ratelimit import limited
 
@@ -40,11 +40,6 @@ def _forum_error(exc: ForumError):
     if isinstance(exc, ValidationFailed):
         message = " ".join(_(m) for m in exc.errors.values())
     return render_template("forum/problem.html", message=message, back=back), exc.status
-
-
-def _page() -> int:
-    page = request.args.get("page", "1")
-    return parse_int(page, 1, 9_999) or 1
 
 
 def _service_choices():
@@ -82,7 +77,7 @@ def index():
         if service is None:
             abort(404, _("Layanan tidak ditemukan."))
     pagination = db.paginate(questions_stmt(sort, tag=tag, service_id=service.id if service else None),
-                             page=_page(), per_page=20, error_out=False)
+                             page=page_arg(), per_page=20, error_out=False)
     return render_template("forum/index.html", pagination=pagination, sort=sort, sorts=SORTS, tag=tag,
                            service=service, tags=popular_tags(20))
 

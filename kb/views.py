@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, render_template, request
+from flask import abort, render_template
 
 from core.extensions import db
-from core.http import parse_int
+from core.http import page_arg
 from core.i18n import _
 
 from . import bp
@@ -17,11 +17,6 @@ from .queries import (agencies_with_counts, categories_with_counts, credits_for,
 from .record import FIELD_LABELS
 
 
-def _page() -> int:
-    page = request.args.get("page", "1")
-    return parse_int(page, 1, 9_999) or 1
-
-
 @bp.route("/")
 def home():
     return render_template("kb/home.html", categories=categories_with_counts(), recent=recently_updated(),
@@ -30,7 +25,7 @@ def home():
 
 @bp.route("/layanan")
 def service_index():
-    pagination = db.paginate(services_query(), page=_page(), per_page=50, error_out=False)
+    pagination = db.paginate(services_query(), page=page_arg(), per_page=50, error_out=False)
     return render_template("kb/service_list.html", pagination=pagination, heading=_("Semua layanan"),
                            description=None)
 
@@ -39,7 +34,7 @@ def service_index():
 def category(slug: str):
     cat = db.first_or_404(sa.select(Category).where(Category.slug == slug),
                           description=_("Kategori tidak ditemukan."))
-    pagination = db.paginate(services_query(category=cat), page=_page(), per_page=50, error_out=False)
+    pagination = db.paginate(services_query(category=cat), page=page_arg(), per_page=50, error_out=False)
     return render_template("kb/service_list.html", pagination=pagination, heading=cat.name,
                            description=cat.description, crumb=("kategori", cat))
 
@@ -52,7 +47,7 @@ def agency_index():
 @bp.route("/instansi/<slug>")
 def agency(slug: str):
     ag = db.first_or_404(sa.select(Agency).where(Agency.slug == slug), description=_("Instansi tidak ditemukan."))
-    pagination = db.paginate(services_query(agency=ag), page=_page(), per_page=50, error_out=False)
+    pagination = db.paginate(services_query(agency=ag), page=page_arg(), per_page=50, error_out=False)
     return render_template("kb/service_list.html", pagination=pagination, heading=ag.label,
                            description=ag.description, crumb=("instansi", ag), agency=ag)
 

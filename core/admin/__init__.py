@@ -4,7 +4,7 @@ from flask import Blueprint, render_template, request
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..http import parse_int
+from ..http import page_arg
 from ..models import AuditLog
 from ..security import require_capability
 
@@ -14,8 +14,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 @bp.route("/audit")
 @require_capability("admin")
 def audit_log():
-    page = request.args.get("page", "1")
-    page = parse_int(page, 1, 9_999) or 1
+    page = page_arg()
     action = (request.args.get("action") or "")[:40]
     stmt = sa.select(AuditLog).options(selectinload(AuditLog.actor)).order_by(AuditLog.id.desc())
     if action:
