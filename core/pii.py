@@ -1,22 +1,56 @@
-"""Personal data citizens paste into posts and searches: NIK and KK numbers,
-NPWP, phone numbers, e-mail addresses (UU 27/2022 PDP).
+"""Personal data citizens paste into posts, searches and forms: NIK and KK
+numbers, NPWP, BPJS card numbers, phone numbers, e-mail addresses
+(UU 27/2022 PDP).
+
+Two entry points:
+
+* :func:`redact` for plain text (titles, tags, comments of forms, search
+  queries, flag notes): the text NFKC-normalized, invisible format
+  characters dropped, personal data replaced by a label.
+* :func:`protect_markdown` for Markdown sources: personal data is judged on
+  the text *as readers see it* (HTML entities decoded, tags, comments and
+  emphasis markers removed, so ``3171<!-- -->2345...``, ``3171**2345**...``
+  and ``&#51;171...`` are seen as the number they render to), and the source
+  span that renders to it is replaced.  :func:`find_in_html` re-checks the
+  rendered HTML as a last line.
 
 NIK and KK share a shape: 16 digits, the 7th-12th being a date (DDMMYY, with
 40 added to the day for women).  Checking that date keeps 16-digit tracking
-numbers and amounts from being redacted."""
+numbers and amounts from being redacted.
+
+Every pattern is linear in the length of the text (each is anchored so a
+match can only start at the beginning of a run, and quantifiers are bounded
+or possessive); callers also cap the text before calling.  The published
+test vectors are in ``tests/data/pii_vectors.yml``.
+"""
 from __future__ import annotations
 
+import html as html_lib
 import re
 import unicodedata
 
-LABELS = {"nik": "[NIK/KK disamarkan]", "npwp": "[NPWP disamarkan]", "phone": "[nomor HP disamarkan]",
-          "email": "[email disamarkan]"}
-KIND_NAMES = {"nik": "NIK/KK", "npwp": "NPWP", "phone": "nomor HP", "email": "email"}
+LABELS = {"nik": "[NIK/KK disamarkan]", "npwp": "[NPWP disamarkan]", "bpjs": "[nomor BPJS disamarkan]",
+          "phone": "[nomor HP disamarkan]", "email": "[email disamarkan]"}
+KIND_NAMES = {"nik": "NIK/KK", "npwp": "NPWP", "bpjs": "nomor kartu BPJS", "phone": "nomor HP", "email": "email"}
 
-_NPWP = re.compile(r"(?<!\d)\d{2}\.\d{3}\.\d{3}\.\d-\d{3}\.\d{3}(?!\d)")
-_SIXTEEN = re.compile(r"(?<![\d.])(?:\d[ .\-]?){15}\d(?![\d])")
-_PHONE = re.compile(r"(?<![\d+])(?:\+62|62|0)[ .\-]?8\d(?:[ .\-]?\d){6,10}(?!\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_SEP = r"[ .\-]"
+# 15-digit NPWP, formatted (12.345.678.9-012.345) or not.
+_NPWP = re.compile(rf"(?<![\d.])\d{{2}}{_SEP}?\d{{3}}{_SEP}?\d{{3}}{_SEP}?\d{_SEP}?\d{{3}}{_SEP}?\d{{3}}(?![\d])")
+_SIXTEEN = re.compile(rf"(?<![\d.])(?:\d{_SEP}?){{15}}\d(?!\d)")
+# A 13-digit number next to the words people use for their BPJS/KIS card.
+_BPJS = re.compile(r"(?i)(?<![\w])(?:bpjs|kis|jkn|no\.?\s?kartu|nomor\s+kartu)\D{0,24}?(?<!\d)(\d{13})(?!\d)")
+# Indonesian mobile numbers: 08.., +62 8.., 62 8.., with spaces, dots,
+# dashes or brackets: "(0812) 3456-7890", "+62 (812) 3456 7890".
+_PHONE = re.compile(rf"(?<![\w+])(?:\(?(?:\+62|62)\)?{_SEP}?\(?8|\(?0{_SEP}?8)\d{{1,2}}\)?(?:{_SEP}?\d){{6,10}}(?!\d)")
+_AT = r"(?:\s*@\s*|\s*[\[({]\s*(?:at|et)\s*[\])}]\s*)"
+_DOT = r"(?:\.|\s*[\[({]\s*(?:dot|titik)\s*[\])}]\s*)"
+_EMAIL = re.compile(rf"(?i)(?<![\w.+-])[\w.+-]++{_AT}[\w-]++(?:{_DOT}[\w-]++)+")
+# "budi at gmail dot com": only with a real-looking mail domain, to spare prose.
+_EMAIL_WORDS = re.compile(r"(?i)(?<![\w.+-])[\w.+-]++\s+(?:at|et)\s+[\w-]++(?:\s+(?:dot|titik)\s+[\w-]++)*"
+                          r"\s+(?:dot|titik)\s+(?:com|id|net|org|co|ac|go|sch|info|me)\b")
+
+DETECTORS = (("npwp", _NPWP), ("nik", _SIXTEEN), ("bpjs", _BPJS), ("phone", _PHONE), ("email", _EMAIL),
+             ("email", _EMAIL_WORDS))
 
 
 def _looks_like_nik(digits: str) -> bool:
@@ -32,28 +66,141 @@ def _normalize(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
+def _matches(text: str) -> list[tuple[int, int, str]]:
+    """Non-overlapping (start, end, kind) spans of personal data in ``text``
+    (earlier starts win; at the same start, the detector listed first)."""
+    candidates: list[tuple[int, int, int, str]] = []
+    for priority, (kind, pattern) in enumerate(DETECTORS):
+        for m in pattern.finditer(text):
+            start, end = (m.start(1), m.end(1)) if kind == "bpjs" else (m.start(), m.end())
+            if kind == "nik" and not _looks_like_nik(re.sub(r"\D", "", m.group())):
+                continue
+            candidates.append((start, priority, end, kind))
+    spans: list[tuple[int, int, str]] = []
+    for start, _priority, end, kind in sorted(candidates):
+        if spans and start < spans[-1][1]:
+            continue
+        spans.append((start, end, kind))
+    return spans
+
+
+def _replace(text: str, spans) -> tuple[str, list[str]]:
+    found: list[str] = []
+    out, last = [], 0
+    for start, end, kind in spans:
+        out.append(text[last:start])
+        out.append(LABELS[kind])
+        last = end
+        if kind not in found:
+            found.append(kind)
+    out.append(text[last:])
+    return "".join(out), found
+
+
 def redact(text: str) -> tuple[str, list[str]]:
     """Return the text with personal data replaced, and the kinds found."""
     if not text:
         return text, []
     text = _normalize(text)
-    found: list[str] = []
-
-    def sub(kind):
-        def replace(match):
-            if kind == "nik" and not _looks_like_nik(re.sub(r"\D", "", match.group())):
-                return match.group()
-            if kind not in found:
-                found.append(kind)
-            return LABELS[kind]
-        return replace
-
-    text = _NPWP.sub(sub("npwp"), text)
-    text = _SIXTEEN.sub(sub("nik"), text)
-    text = _PHONE.sub(sub("phone"), text)
-    text = _EMAIL.sub(sub("email"), text)
-    return text, found
+    return _replace(text, _matches(text))
 
 
 def redact_text(text: str) -> str:
     return redact(text)[0]
+
+
+def contains_pii(text: str) -> list[str]:
+    """Kinds of personal data in plain text (nothing is changed)."""
+    return list(dict.fromkeys(kind for _, _, kind in _matches(_normalize(text or ""))))
+
+
+# ---------------------------------------------------------------- Markdown: judge what readers see
+
+# Source pieces that render to nothing: HTML comments and tags (raw HTML is
+# dropped by the renderer), emphasis/code markers, backslash escapes, link
+# brackets and link targets.
+_INVISIBLE = re.compile(r"<!--.*?(?:-->|$)|</?[A-Za-z][^<>\n]{0,500}>|\]\([^()\n]{0,2000}\)|[*_~`\[\]]|\\(?=[!-/:-@\[-`{-~])",
+                        re.S)
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+_SPECIAL = re.compile(r"[<*_~`\[\]\\&]")
+
+
+def _skeleton(source: str) -> tuple[str, list[tuple[int, int]]]:
+    """The visible characters of a Markdown source, each with the source
+    span it comes from."""
+    chars: list[str] = []
+    spans: list[tuple[int, int]] = []
+
+    def plain(start: int, end: int) -> None:
+        segment = source[start:end]
+        if segment.isascii():  # the common case: nothing to normalize
+            chars.append(segment)
+            spans.extend((k, k + 1) for k in range(start, end))
+            return
+        for k in range(start, end):
+            for out in _normalize(source[k]):
+                chars.append(out)
+                spans.append((k, k + 1))
+
+    i, n = 0, len(source)
+    while i < n:
+        m = _SPECIAL.search(source, i)
+        if m is None:
+            plain(i, n)
+            break
+        if m.start() > i:
+            plain(i, m.start())
+        i = m.start()
+        if source[i] == "&":
+            e = _ENTITY.match(source, i)
+            if e:
+                for out in _normalize(html_lib.unescape(e.group())):
+                    chars.append(out)
+                    spans.append((i, e.end()))
+                i = e.end()
+                continue
+            plain(i, i + 1)
+            i += 1
+            continue
+        e = _INVISIBLE.match(source, i)
+        if e and e.end() > i:
+            i = e.end()
+            continue
+        plain(i, i + 1)
+        i += 1
+    return "".join(chars), spans
+
+
+def protect_markdown(source: str) -> tuple[str, list[str]]:
+    """A Markdown source with every span that renders to personal data
+    replaced by a label, and the kinds found.  Plain-text detection on the
+    source itself runs too (it catches what the skeleton would join)."""
+    if not source:
+        return source, []
+    visible, origin = _skeleton(source)
+    replacements = [(origin[s][0], origin[e - 1][1], kind) for s, e, kind in _matches(visible)]
+    out, found = _replace(source, _merge(replacements))
+    out, more = redact(out)
+    return out, found + [k for k in more if k not in found]
+
+
+def _merge(spans):
+    merged: list[tuple[int, int, str]] = []
+    for start, end, kind in sorted(spans):
+        if merged and start < merged[-1][1]:
+            prev = merged[-1]
+            merged[-1] = (prev[0], max(prev[1], end), prev[2])
+        else:
+            merged.append((start, end, kind))
+    return merged
+
+
+def find_in_html(html: str) -> list[str]:
+    """Kinds of personal data in rendered, sanitised HTML as a reader sees
+    it (tags removed without a space, so inline markup joins digits the
+    way a browser shows them; block ends become line breaks)."""
+    text = re.sub(r"</(?:p|li|h\d|td|th|pre|blockquote|tr)>|<br\s*/?>", "\n", html or "")
+    text = html_lib.unescape(re.sub(r"<[^>]*>", "", text))
+    return contains_pii(text)

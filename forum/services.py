@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from core.db import write_transaction
 from core.extensions import db
-from core.markup import render_markdown
-from core.pii import KIND_NAMES, redact
+from core.markup import clean_text, render_markdown
+from core.pii import KIND_NAMES, contains_pii, find_in_html, protect_markdown, redact
 from core.models import User, utcnow
 from search.outbox import enqueue as enqueue_search
 
@@ -72,19 +72,53 @@ class EditConflict(ForumError):
 
 # ---------------------------------------------------------------- validation
 
-def _clean(text: str | None) -> str:
-    return (text or "").replace("\r\n", "\n").replace("\x00", "").strip()
+def _clean(text: str | None, limit: int) -> str:
+    """User text made storable and capped *before* any other processing:
+    one character over ``limit`` is kept so validation can still say "too
+    long", and nothing downstream ever sees more."""
+    return clean_text(text).strip()[:limit + 1]
 
 
 def _private(*texts: str) -> tuple[list[str], list[str]]:
-    """Redact personal data before anything is stored (post, revision,
-    index, API): returns the texts and the kinds of data removed."""
+    """Redact personal data in plain-text fields before anything is stored
+    (post, revision, index, API): returns the texts and the kinds removed."""
     out, found = [], []
     for text in texts:
         text, kinds = redact(text)
         out.append(text)
         found += [k for k in kinds if k not in found]
     return out, found
+
+
+PII_REFUSED = ("Tulisan ini tampaknya memuat data pribadi (NIK, nomor HP, atau email) dalam bentuk yang tidak dapat "
+               "kami samarkan otomatis. Hapus data tersebut, lalu kirim lagi.")
+
+
+def _cook(body: str, field: str, pii: list[str]) -> tuple[str, str]:
+    """Markdown source -> (source with personal data replaced, sanitised HTML).
+
+    Personal data is judged on what readers will see (entities decoded,
+    markup removed) and the rendered HTML is checked once more; anything
+    that still shows a number is refused, with the author's text kept.
+    Runs before the write transaction: rendering never holds the lock."""
+    body, kinds = protect_markdown(body)
+    html = render_markdown(body)
+    if find_in_html(html):
+        raise ValidationFailed({field: PII_REFUSED})
+    pii += [k for k in kinds if k not in pii]
+    return body, html
+
+
+def _private_tags(names: list[str], pii: list[str]) -> list[str]:
+    """Tags are public labels: a tag that is personal data is dropped."""
+    kept = []
+    for name in names:
+        kinds = contains_pii(name) or contains_pii(name.replace("-", ""))
+        if kinds:
+            pii += [k for k in kinds if k not in pii]
+        else:
+            kept.append(name)
+    return kept
 
 
 def pii_message(kinds: list[str]) -> str:
@@ -180,18 +214,21 @@ def _locked_post(post_id: int, cls=Post):
 def ask_question(author: User, title: str, body: str, tags=(), service_slugs=(), *, created_at=None,
                  seed_key: str | None = None) -> Question:
     _require_active(author)
-    (title, body), pii = _private(_clean(title), _clean(body))
-    tag_names = parse_tags(list(tags) if not isinstance(tags, str) else tags)
-    slugs = [s.strip() for s in service_slugs if s and s.strip()]
+    (title,), pii = _private(_clean(title, TITLE_MAX))
+    body = _clean(body, BODY_MAX)
+    raw_tags = tags[:400] if isinstance(tags, str) else list(tags)[:MAX_TAGS * 4]
+    tag_names = _private_tags(parse_tags(raw_tags), pii)
+    slugs = [s.strip()[:80] for s in list(service_slugs)[:MAX_SERVICES * 4] if s and s.strip()]
     errors = _check_question(title, body, tag_names, slugs)
+    if errors:
+        raise ValidationFailed(errors)
+    body, body_html = _cook(body, "body", pii)
     with write_transaction():
         services, unknown = _services_by_slug(slugs)
         if unknown:
-            errors["services"] = f"Layanan tidak dikenal: {', '.join(unknown[:3])}"
-        if errors:
-            raise ValidationFailed(errors)
+            raise ValidationFailed({"services": f"Layanan tidak dikenal: {', '.join(unknown[:3])}"})
         now = created_at or utcnow()
-        question = Question(author_id=author.id, title=title, body_md=body, body_html=render_markdown(body),
+        question = Question(author_id=author.id, title=title, body_md=body, body_html=body_html,
                             created_at=now, last_activity_at=now, seed_key=seed_key,
                             needs_review=seed_key is None and _is_first_post(author))
         question.tags = _tags(tag_names)
@@ -207,8 +244,12 @@ def ask_question(author: User, title: str, body: str, tags=(), service_slugs=(),
 
 def post_answer(author: User, question_id: int, body: str, *, created_at=None, seed_key: str | None = None) -> Answer:
     _require_active(author)
-    (body,), pii = _private(_clean(body))
+    pii: list[str] = []
+    body = _clean(body, BODY_MAX)
     errors = _check_body(body)
+    body_html = ""
+    if not errors:
+        body, body_html = _cook(body, "body", pii)
     with write_transaction():
         question = _locked_post(question_id, Question)
         _refuse_if_locked(author, question)
@@ -217,7 +258,7 @@ def post_answer(author: User, question_id: int, body: str, *, created_at=None, s
         if errors:
             raise ValidationFailed(errors)
         now = created_at or utcnow()
-        answer = Answer(author_id=author.id, question_id=question.id, body_md=body, body_html=render_markdown(body),
+        answer = Answer(author_id=author.id, question_id=question.id, body_md=body, body_html=body_html,
                         created_at=now, seed_key=seed_key, needs_review=seed_key is None and _is_first_post(author))
         db.session.add(answer)
         db.session.flush()
@@ -234,14 +275,16 @@ def post_answer(author: User, question_id: int, body: str, *, created_at=None, s
 
 def add_comment(author: User, post_id: int, body: str, *, created_at=None, seed_key: str | None = None) -> Comment:
     _require_active(author)
-    (body,), pii = _private(_clean(body))
+    pii: list[str] = []
+    body = _clean(body, COMMENT_MAX)
     if not COMMENT_MIN <= len(body) <= COMMENT_MAX:
         raise ValidationFailed({"comment": f"Komentar {COMMENT_MIN}–{COMMENT_MAX} karakter."})
+    body, body_html = _cook(body, "comment", pii)
     with write_transaction():
         post = _locked_post(post_id)
         question = post if isinstance(post, Question) else post.question
         _refuse_if_locked(author, question)
-        comment = Comment(post_id=post.id, author_id=author.id, body_md=body, body_html=render_markdown(body),
+        comment = Comment(post_id=post.id, author_id=author.id, body_md=body, body_html=body_html,
                           created_at=created_at or utcnow(), seed_key=seed_key)
         db.session.add(comment)
         question.last_activity_at = max(question.last_activity_at, comment.created_at)
@@ -257,10 +300,18 @@ def can_edit(user: User | None, post: Post) -> bool:
 def edit_post(editor: User, post_id: int, base_version: int, body: str, *, title: str | None = None,
               tags=None, comment: str = "") -> Post:
     _require_active(editor)
-    (body, comment), pii = _private(_clean(body), _clean(comment)[:300])
+    (comment,), pii = _private(_clean(comment, 300)[:300])
+    body = _clean(body, BODY_MAX)
     if title is not None:
-        (title,), title_pii = _private(title)
+        (title,), title_pii = _private(_clean(title, TITLE_MAX))
         pii += [k for k in title_pii if k not in pii]
+    new_tags = None
+    if tags is not None:
+        new_tags = _private_tags(parse_tags(tags[:400] if isinstance(tags, str) else list(tags)[:MAX_TAGS * 4]), pii)
+    errors = _check_body(body)
+    body_html = ""
+    if not errors:
+        body, body_html = _cook(body, "body", pii)
     with write_transaction():
         post = _locked_post(post_id)
         if not can_edit(editor, post):
@@ -269,12 +320,11 @@ def edit_post(editor: User, post_id: int, base_version: int, body: str, *, title
         if post.version != base_version:
             raise EditConflict(post)
         if isinstance(post, Question):
-            new_title = _clean(title) if title is not None else post.title
-            tag_names = parse_tags(tags) if tags is not None else [t.name for t in post.tags]
+            new_title = title if title is not None else post.title
+            tag_names = new_tags if new_tags is not None else [t.name for t in post.tags]
             errors = _check_question(new_title, body, tag_names, [])
         else:
             new_title, tag_names = None, None
-            errors = _check_body(body)
         if errors:
             raise ValidationFailed(errors)
         old_tags = [t.name for t in post.tags] if isinstance(post, Question) else None
@@ -283,7 +333,7 @@ def edit_post(editor: User, post_id: int, base_version: int, body: str, *, title
             return post  # nothing changed: no new revision
         now = utcnow()
         post.body_md = body
-        post.body_html = render_markdown(body)
+        post.body_html = body_html
         post.version += 1
         post.edited_at = now
         if isinstance(post, Question):
@@ -425,7 +475,7 @@ def compute_reputation(user_id: int) -> int:
 
 def flag_post(user: User, post_id: int, reason: str, note: str = "") -> Flag:
     _require_active(user)
-    note = _clean(note)[:500]
+    (note,), _pii = _private(_clean(note, 500)[:500])
     if reason not in FLAG_REASONS:
         raise ValidationFailed({"reason": "Pilih alasan penandaan."})
     if reason == "lainnya" and len(note) < 10:
