@@ -38,9 +38,13 @@ def init_db() -> list[str]:
     done = []
     tables = set(sa.inspect(db.engine).get_table_names())
     if "alembic_version" not in tables and tables & set(db.metadata.tables):
-        done += [f"kolom ditambahkan: {name}" for name in add_missing_columns()]
-        db.create_all()  # tables newer than that database; the baseline has them all
-        done += [f"indeks ditambahkan: {name}" for name in add_missing_indexes()]
+        # Bring it to the *baseline* schema (not today's models: later
+        # migrations add their own tables and columns), stamp, upgrade.
+        baseline = baseline_schema()
+        done += [f"kolom ditambahkan: {name}" for name in add_missing_columns(baseline)]
+        db.metadata.create_all(db.engine, tables=[db.metadata.tables[name] for name in baseline
+                                                  if name in db.metadata.tables and name not in tables])
+        done += [f"indeks ditambahkan: {name}" for name in add_missing_indexes(baseline)]
         stamp(revision=BASELINE)
         done.append(f"basis data lama ditandai sebagai revisi {BASELINE}")
     before = _current_revision()
@@ -59,18 +63,46 @@ def _current_revision() -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def add_missing_columns() -> list[str]:
+def baseline_schema() -> dict[str, dict[str, set[str]]]:
+    """Tables of the baseline migration with their columns and indexes, read
+    by running it against a throw-away in-memory SQLite database."""
+    import importlib.util
+    from pathlib import Path
+
+    import sqlalchemy as sa
+    from alembic.operations import Operations
+    from alembic.runtime.migration import MigrationContext
+
+    from . import MIGRATIONS_DIR
+
+    path = next(Path(MIGRATIONS_DIR, "versions").glob(f"*_{BASELINE}_*.py"))
+    spec = importlib.util.spec_from_file_location(f"_baseline_{BASELINE}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    engine = sa.create_engine("sqlite://")
+    with engine.begin() as conn:
+        with Operations.context(MigrationContext.configure(conn, opts={"render_as_batch": True})):
+            module.upgrade()
+        inspector = sa.inspect(conn)
+        schema = {name: {"columns": {c["name"] for c in inspector.get_columns(name)},
+                         "indexes": {ix["name"] for ix in inspector.get_indexes(name)}}
+                  for name in inspector.get_table_names()}
+    engine.dispose()
+    return schema
+
+
+def add_missing_columns(baseline: dict) -> list[str]:
     import sqlalchemy as sa
 
     inspector = sa.inspect(db.engine)
     added = []
     with db.engine.begin() as conn:
         for table in db.metadata.sorted_tables:
-            if not inspector.has_table(table.name):
+            if not inspector.has_table(table.name) or table.name not in baseline:
                 continue
             existing = {c["name"] for c in inspector.get_columns(table.name)}
             for column in table.columns:
-                if column.name in existing:
+                if column.name in existing or column.name not in baseline[table.name]["columns"]:
                     continue
                 default = column.default.arg if column.default is not None and column.default.is_scalar else None
                 if not column.nullable and default is None:
@@ -85,15 +117,17 @@ def add_missing_columns() -> list[str]:
     return added
 
 
-def add_missing_indexes() -> list[str]:
+def add_missing_indexes(baseline: dict) -> list[str]:
     import sqlalchemy as sa
 
     inspector = sa.inspect(db.engine)
     added = []
     for table in db.metadata.sorted_tables:
+        if table.name not in baseline or not inspector.has_table(table.name):
+            continue
         existing = {ix["name"] for ix in inspector.get_indexes(table.name)}
         for index in table.indexes:
-            if index.name not in existing:
+            if index.name not in existing and index.name in baseline[table.name]["indexes"]:
                 index.create(db.engine)
                 added.append(index.name)
     return added

@@ -48,6 +48,9 @@ class User(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(40), unique=True)
     email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    # An address typed at registration, not yet verified: not unique, never
+    # used to log in, so registering reveals nothing about other accounts.
+    pending_email: Mapped[str | None] = mapped_column(sa.String(254))
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     role: Mapped[Role] = mapped_column(sa.Enum(Role, native_enum=False, length=20), default=Role.MEMBER)
     display_name: Mapped[str | None] = mapped_column(sa.String(80))
@@ -115,3 +118,27 @@ def audit(actor: User | None, action: str, target_type: str, target_id: int, **d
     """Record an action; call inside the action's write transaction."""
     db.session.add(AuditLog(actor_id=actor.id if actor else None, action=action, target_type=target_type,
                             target_id=target_id, detail=detail))
+
+
+class RateLimitState(db.Model):
+    """Rate-limit state (GCRA) per bucket.  Written only through
+    :mod:`core.ledger`, which on SQLite keeps these rows in a separate file
+    so counting never takes the main database's write lock; on PostgreSQL
+    they live here and are upserted without the advisory lock."""
+
+    __tablename__ = "rate_limits"
+
+    bucket: Mapped[str] = mapped_column(sa.String(160), primary_key=True)
+    tat: Mapped[float] = mapped_column(sa.Float)
+    allowed: Mapped[bool] = mapped_column()
+    updated_at: Mapped[float] = mapped_column(sa.Float)
+
+
+class LoginFailureCount(db.Model):
+    """Failed logins per account (back-off); see :mod:`core.ledger`."""
+
+    __tablename__ = "login_failures"
+
+    bucket: Mapped[str] = mapped_column(sa.String(160), primary_key=True)
+    count: Mapped[int] = mapped_column()
+    updated_at: Mapped[float] = mapped_column(sa.Float)

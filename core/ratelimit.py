@@ -1,61 +1,51 @@
-"""Rate limits shared by every worker process: the ledger lives in the
-database, not in process memory (an in-memory limiter lets N workers each
-allow the full limit)."""
+"""Rate limits shared by every worker process and app host.
+
+Counts live in :mod:`core.ledger` (a separate SQLite file, or row-level
+upserts on PostgreSQL), never under the main database's write lock, so a
+search or a login attempt never waits behind a slow write, and an in-memory
+limiter's "N workers each allow the full limit" cannot happen.
+"""
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import wraps
-from math import ceil
 
-import sqlalchemy as sa
 from flask import current_app, request
 from flask_login import current_user
-from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import TooManyRequests
 
-from .db import write_transaction
-from .extensions import db
-from .models import utcnow
+from .ledger import ledger
 
-# action: list of (scope, limit, window seconds); scope "ip" or "user"
+# action: list of (scope, limit, window seconds); scope "ip" or "user".
 DEFAULT_LIMITS = {
-    "login": [("ip", 10, 60), ("ip", 30, 3600)],
-    "register": [("ip", 5, 3600)],
+    # Per address the login limit is loose (a whole office or campus may sit
+    # behind one NAT address); per account there is back-off (core.auth).
+    "login": [("ip", 30, 60), ("ip", 300, 3600)],
+    "register": [("ip", 5, 3600), ("ip", 20, 86400)],
     "post": [("user", 6, 60), ("user", 30, 3600)],
-    "vote": [("user", 40, 60)],
+    "vote": [("user", 40, 60), ("user", 200, 86400)],
+    "flag": [("user", 10, 3600), ("user", 30, 86400)],
     "search": [("ip", 60, 60)],
+    "feedback": [("ip", 20, 3600), ("ip", 60, 86400)],
+    "escalate": [("ip", 10, 3600), ("ip", 30, 86400)],
+    "survey": [("ip", 10, 86400)],
+    "click": [("ip", 120, 60)],
 }
-
-
-class RateEvent(db.Model):
-    __tablename__ = "rate_events"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    bucket: Mapped[str] = mapped_column(sa.String(120), index=True)
-    created_at: Mapped[object] = mapped_column(sa.DateTime, default=utcnow, index=True)
 
 
 def client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
-def hit(bucket: str, limit: int, window: int) -> int:
-    """Record one event; return 0 if allowed, else seconds until allowed."""
-    now = utcnow()
-    start = now - timedelta(seconds=window)
-    with write_transaction():
-        db.session.execute(sa.delete(RateEvent).where(RateEvent.bucket == bucket, RateEvent.created_at < start))
-        count, oldest = db.session.execute(
-            sa.select(sa.func.count(RateEvent.id), sa.func.min(RateEvent.created_at))
-            .where(RateEvent.bucket == bucket)).one()
-        if count >= limit:
-            return max(1, ceil((oldest + timedelta(seconds=window) - now).total_seconds()))
-        db.session.add(RateEvent(bucket=bucket, created_at=now))
-    return 0
+def refuse(wait: int):
+    exc = TooManyRequests()
+    exc.retry_after = wait
+    raise exc
 
 
-def check(action: str) -> None:
-    """Raise 429 (with Retry-After) if ``action`` is over any of its limits."""
+def check(action: str, key: str | None = None) -> None:
+    """Raise 429 (with Retry-After) if ``action`` is over any of its limits.
+    ``key`` narrows the bucket (e.g. one page, for one feedback per address
+    and page)."""
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return
     limits = current_app.config.get("RATELIMITS", DEFAULT_LIMITS).get(action, [])
@@ -66,11 +56,10 @@ def check(action: str) -> None:
             who = f"u{current_user.id}"
         else:
             who = client_ip()
-        wait = hit(f"{action}:{scope}:{who}:{window}", limit, window)
-        if wait:
-            exc = TooManyRequests()
-            exc.retry_after = wait
-            raise exc
+        bucket = f"{action}:{scope}:{who}:{window}" + (f":{key[:60]}" if key else "")
+        result = ledger().hit(bucket, limit, window)
+        if not result.allowed:
+            refuse(result.retry_after)
 
 
 def limited(action: str, methods: tuple[str, ...] = ("POST",)):

@@ -147,3 +147,66 @@ def test_password_change_ends_other_sessions(app, make_user):
     assert login_client(app, "warga01", "kata-sandi-baru-1").get("/").status_code == 200
     assert logged_in(login_client(app, "warga01", "kata-sandi-baru-1"))
     assert not logged_in(login_client(app, "warga01", "kata-sandi-aman"))
+
+
+# ---------------------------------------------------------------- issue 11: accounts under attack
+
+def test_unknown_accounts_cost_a_password_hash_too(app, monkeypatch):
+    """Timing must not tell whether an account exists: an unknown name is
+    checked against a dummy hash made with the configured method."""
+    import core.auth.services as services
+
+    calls = []
+    real = services.check_password_hash
+    monkeypatch.setattr(services, "check_password_hash", lambda h, p: calls.append(h) or real(h, p))
+    with app.test_request_context():
+        assert services.authenticate("tidak-ada-orangnya", "kata-sandi-salah") is None
+        assert calls and calls[0].startswith(app.config["PASSWORD_HASH_METHOD"].split(":")[0])
+
+
+def test_registration_does_not_reveal_existing_emails(client, auth, make_user):
+    make_user("pemilik", email="rahasia@example.id")
+    resp = auth.register("pendatang", email="rahasia@example.id")
+    assert resp.status_code == 302  # same answer as for a fresh address
+    page = client.get("/").get_data(as_text=True)
+    assert "sudah terdaftar" not in page
+    auth.logout()
+    # and the unverified address cannot be used to log in to either account
+    assert auth.login("rahasia@example.id", "kata-sandi-aman").status_code == 302  # the verified owner
+    auth.logout()
+
+
+def test_per_account_back_off_whatever_the_address(app, make_user):
+    from .conftest import AuthActions
+
+    make_user("korban")
+    for i in range(5):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"203.0.113.{i}"
+        assert AuthActions(client).login("korban", "tebakan-salah-salah").status_code == 400
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.1"
+    resp = AuthActions(client).login("korban", "kata-sandi-aman")  # even the right password waits
+    assert resp.status_code == 429 and int(resp.headers["Retry-After"]) > 0
+    assert "Terlalu banyak percobaan" in resp.get_data(as_text=True)
+    # unknown names back off the same way, so lock-outs do not reveal accounts either
+    for _ in range(5):
+        AuthActions(client).login("tidak-ada", "tebakan-salah-salah")
+    assert AuthActions(client).login("tidak-ada", "tebakan-salah-salah").status_code == 429
+
+
+def test_session_and_csrf_token_are_new_after_login(client, auth, make_user):
+    from .conftest import csrf_from
+
+    make_user()
+    before = csrf_from(client.get("/masuk").get_data(as_text=True))
+    auth.login()
+    after = csrf_from(client.get("/").get_data(as_text=True))
+    assert before != after
+
+
+@pytest.mark.parametrize("name", ["bripka_wawan", "petugas.imigrasi", "admin_dukcapil", "cs-bpjs", "3201231508900001",
+                                  "budi081234567890", "budi.s@contoh.id"])
+def test_usernames_that_imitate_officials_or_carry_personal_data_are_refused(auth, name):
+    resp = auth.register(name)
+    assert resp.status_code == 400

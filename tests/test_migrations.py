@@ -57,8 +57,17 @@ def test_a_database_from_before_migrations_is_adopted_and_keeps_its_data(tmp_pat
     app = make_app(Snapshot(new_database(tmp_path, "legacy"), tmp_path / "search"))
     with app.app_context():
         import_models()
-        db.create_all()
+        from core.cli import baseline_schema
+
+        # What create_all made before migrations existed: the baseline's
+        # tables and columns (later migrations add their own).
+        baseline = baseline_schema()
+        db.metadata.create_all(db.engine, tables=[t for n, t in db.metadata.tables.items() if n in baseline])
         with db.engine.begin() as conn:
+            for name, table in db.metadata.tables.items():
+                for column in table.columns:
+                    if name in baseline and column.name not in baseline[name]["columns"]:
+                        conn.exec_driver_sql(f"ALTER TABLE {name} DROP COLUMN {column.name}")
             conn.exec_driver_sql("ALTER TABLE users DROP COLUMN reputation")
             conn.exec_driver_sql("ALTER TABLE forum_posts DROP COLUMN hidden_at")
             conn.exec_driver_sql("DROP INDEX ix_forum_posts_needs_review")

@@ -1,4 +1,4 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..i18n import _
@@ -6,7 +6,14 @@ from ..ratelimit import limited
 from ..security import is_safe_next
 from . import bp
 from .forms import LoginForm, PasswordForm, RegisterForm, translate_errors
-from .services import AccountError, change_password, create_user, end_all_sessions, find_by_login
+from .services import AccountError, LoginLocked, authenticate, change_password, create_user, end_all_sessions
+
+
+def start_session(user, remember: bool = False) -> None:
+    """Log in with a fresh session: nothing from before the login (including
+    the CSRF token an attacker may have planted or seen) carries over."""
+    session.clear()
+    login_user(user, remember=remember)
 
 
 def _next_url() -> str:
@@ -20,19 +27,30 @@ def login():
     if current_user.is_authenticated:
         return redirect(_next_url())
     form = LoginForm()
+    status = 200
+    headers = {}
     if form.validate_on_submit():
-        user = find_by_login(form.username.data)
-        if user is None or not user.check_password(form.password.data):
-            form.password.errors.append(_("Nama pengguna atau kata sandi salah."))
-        elif user.is_suspended:
-            form.username.errors.append(_("Akun ini sedang ditangguhkan."))
+        try:
+            user = authenticate(form.username.data, form.password.data)
+        except LoginLocked as exc:
+            user = None
+            minutes = max(1, -(-exc.retry_after // 60))
+            form.password.errors.append(_("Terlalu banyak percobaan masuk yang gagal untuk akun ini. Coba lagi dalam "
+                                          "{n} menit, atau hubungi admin bila ini bukan Anda.", n=minutes))
+            status, headers = 429, {"Retry-After": str(exc.retry_after)}
         else:
-            login_user(user, remember=form.remember.data)
-            flash(_("Selamat datang, {name}.", name=user.name), "success")
-            return redirect(_next_url())
+            if user is None:
+                form.password.errors.append(_("Nama pengguna atau kata sandi salah."))
+            elif user.is_suspended:
+                form.username.errors.append(_("Akun ini sedang ditangguhkan."))
+            else:
+                start_session(user, remember=form.remember.data)
+                flash(_("Selamat datang, {name}.", name=user.name), "success")
+                return redirect(_next_url())
     translate_errors(form)
-    status = 400 if form.is_submitted() and form.errors else 200
-    return render_template("auth/login.html", form=form, next=request.values.get("next", "")), status
+    if status == 200 and form.is_submitted() and form.errors:
+        status = 400
+    return render_template("auth/login.html", form=form, next=request.values.get("next", "")), status, headers
 
 
 @bp.route("/daftar", methods=["GET", "POST"])
@@ -43,12 +61,14 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = create_user(form.username.data, form.password.data, email=form.email.data)
+            user = create_user(form.username.data, form.password.data, email=form.email.data, email_verified=False)
         except AccountError as exc:
             getattr(form, exc.field).errors.append(_(exc.message))
         else:
-            login_user(user)
+            start_session(user)
             flash(_("Akun dibuat. Selamat bergabung!"), "success")
+            if user.pending_email:
+                flash(_("Email Anda akan dipakai untuk masuk setelah diverifikasi."), "info")
             return redirect(_next_url())
     translate_errors(form)
     status = 400 if form.is_submitted() and form.errors else 200
@@ -76,7 +96,7 @@ def password():
         except AccountError as exc:
             getattr(form, exc.field).errors.append(_(exc.message))
         else:
-            login_user(user)  # this browser continues with the new session version
+            start_session(user)  # this browser continues with the new session version
             flash(_("Kata sandi diganti. Sesi di perangkat lain telah diakhiri."), "success")
             return redirect(url_for("kb.home"))
     translate_errors(form)
