@@ -10,17 +10,33 @@ from core.models import utcnow
 
 
 class SearchLog(db.Model):
-    """One search, with NIK, phone numbers and e-mail addresses redacted."""
+    """One search, with NIK, phone numbers and e-mail addresses redacted.
+    Written in batches (analytics.buffer); ``key`` is a random id the result
+    links carry, signed, so a click can only be attributed to the search
+    that showed it."""
 
     __tablename__ = "analytics_searches"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
     query: Mapped[str] = mapped_column(sa.String(200), index=True)
     normalized: Mapped[str] = mapped_column(sa.String(400), default="")
+    # 0 when nothing cleared the confidence bar (the content-gap table).
     result_count: Mapped[int] = mapped_column(default=0)
+    abstained: Mapped[bool] = mapped_column(default=False)
     source: Mapped[str] = mapped_column(sa.String(10), default="page")  # page | api | ask
-    clicked_doc: Mapped[str | None] = mapped_column(sa.String(120))
-    clicked_rank: Mapped[int | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class SearchClick(db.Model):
+    """A click on a search result (append-only; the first per search counts)."""
+
+    __tablename__ = "analytics_clicks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    search_key: Mapped[str] = mapped_column(sa.String(32), index=True)
+    doc: Mapped[str] = mapped_column(sa.String(120))
+    rank: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
@@ -77,13 +93,18 @@ SKM_ELEMENTS = (
 
 class SkmResponse(db.Model):
     """One Survei Kepuasan Masyarakat response (PermenPANRB 14/2017): nine
-    elements, each scored 1 (tidak baik) to 4 (sangat baik)."""
+    elements, each scored 1 (tidak baik) to 4 (sangat baik).  One per
+    respondent (an account, or a verified device) per service per month: a
+    second answer replaces the first."""
 
     __tablename__ = "analytics_skm"
-    __table_args__ = tuple(sa.CheckConstraint(f"{k} BETWEEN 1 AND 4", name=f"skm_{k}") for k, _ in SKM_ELEMENTS)
+    __table_args__ = tuple(sa.CheckConstraint(f"{k} BETWEEN 1 AND 4", name=f"skm_{k}") for k, _ in SKM_ELEMENTS) + (
+        sa.UniqueConstraint("service", "respondent", "period", name="uq_analytics_skm_respondent"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     service: Mapped[str] = mapped_column(sa.String(80), index=True)
+    respondent: Mapped[str | None] = mapped_column(sa.String(80))  # "u:<user id>" | "d:<device id>"
+    period: Mapped[str | None] = mapped_column(sa.String(7))       # "2026-11"
     u1: Mapped[int] = mapped_column(sa.SmallInteger)
     u2: Mapped[int] = mapped_column(sa.SmallInteger)
     u3: Mapped[int] = mapped_column(sa.SmallInteger)

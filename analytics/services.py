@@ -10,7 +10,7 @@ from core.db import write_transaction
 from core.extensions import db
 from core.models import utcnow
 
-from .models import SKM_ELEMENTS, Escalation, Feedback, FunnelEvent, SearchLog, SkmResponse
+from .models import SKM_ELEMENTS, Escalation, Feedback, FunnelEvent, SearchClick, SearchLog, SkmResponse
 
 def redact(text: str) -> str:
     """Remove identifiers citizens type into search boxes (their own NIK, phone)."""
@@ -19,42 +19,69 @@ def redact(text: str) -> str:
     return redact_text(text)
 
 
-# ---------------------------------------------------------------- recording
+def _buffer():
+    from flask import current_app
 
-def log_search(query: str, response, source: str = "page") -> int | None:
-    cleaned = redact(response.query)[:200]
+    return current_app.extensions["analytics_buffer"]
+
+
+def _signer():
+    from flask import current_app
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="layanan-search-click")
+
+
+# ---------------------------------------------------------------- recording (append-only, batched)
+
+def log_search(query: str, response, source: str = "page") -> str | None:
+    """Queue the search for the log; return a signed token for its result
+    links (``/klik?s=...``), so a click can only be credited to this search."""
+    cleaned = redact(response.query[:200])[:200]
     if not cleaned:
         return None
-    with write_transaction():
-        row = SearchLog(query=cleaned.lower(), normalized=redact(response.normalized)[:400],
-                        result_count=len(response.results), source=source)
-        db.session.add(row)
-        db.session.flush()
-        return row.id
+    key = secrets.token_urlsafe(12)
+    abstained = bool(getattr(response, "abstained", False))
+    _buffer().record(SearchLog.__table__, key=key, query=cleaned.lower(),
+                     normalized=redact(response.normalized[:400])[:400],
+                     result_count=0 if abstained else len(response.results), abstained=abstained, source=source,
+                     created_at=utcnow())
+    return _signer().dumps(key)
 
 
-def log_click(search_id: int | None, doc_id: str, rank: int | None) -> None:
-    if not search_id:
-        return
-    with write_transaction():
-        row = db.session.get(SearchLog, search_id)
-        if row is not None and row.clicked_doc is None:
-            row.clicked_doc, row.clicked_rank = doc_id[:120], rank
+def log_click(token: str | None, doc_id: str, rank: int | None) -> bool:
+    """Record a click for the search whose signed token the link carried;
+    forged or foreign tokens are ignored."""
+    if not token:
+        return False
+    from itsdangerous import BadSignature
 
+    try:
+        key = _signer().loads(token[:200])
+    except BadSignature:
+        return False
+    if not isinstance(key, str) or len(key) > 32:
+        return False
+    _buffer().record(SearchClick.__table__, search_key=key, doc=doc_id[:120], rank=rank, created_at=utcnow())
+    return True
+
+
+def funnel_event(funnel: str, step: str, *, service: str | None = None, doc: str | None = None) -> None:
+    _buffer().record(FunnelEvent.__table__, funnel=funnel[:64], step=step, service=service, doc=doc,
+                     created_at=utcnow())
+
+
+# ---------------------------------------------------------------- recording (a person's action: synchronous)
 
 def record_feedback(target: str, helpful: bool, visitor: str, comment: str = "") -> Feedback:
+    comment = redact(comment[:500].strip())[:500]  # capped, then redacted, before the transaction
     with write_transaction():
         row = db.session.scalar(sa.select(Feedback).where(Feedback.visitor == visitor, Feedback.target == target))
         if row is None:
             row = Feedback(target=target, visitor=visitor, helpful=helpful)
             db.session.add(row)
-        row.helpful, row.comment, row.created_at = helpful, redact(comment.strip())[:500], utcnow()
+        row.helpful, row.comment, row.created_at = helpful, comment, utcnow()
     return row
-
-
-def funnel_event(funnel: str, step: str, *, service: str | None = None, doc: str | None = None) -> None:
-    with write_transaction():
-        db.session.add(FunnelEvent(funnel=funnel, step=step, service=service, doc=doc))
 
 
 def new_reference() -> str:
@@ -62,21 +89,37 @@ def new_reference() -> str:
 
 
 def escalate(target: str, service: str | None, summary: str) -> Escalation:
+    summary = redact(summary[:500].strip())[:500]
     with write_transaction():
         for _ in range(5):
             reference = new_reference()
             if not db.session.scalar(sa.select(Escalation.id).where(Escalation.reference == reference)):
                 break
-        row = Escalation(reference=reference, target=target, service=service, summary=redact(summary.strip())[:500])
+        row = Escalation(reference=reference, target=target, service=service, summary=summary)
         db.session.add(row)
     return row
 
 
-def submit_skm(service: str, scores: dict[str, int], comment: str = "") -> SkmResponse:
+def survey_period(now=None) -> str:
+    return f"{(now or utcnow()):%Y-%m}"
+
+
+def submit_skm(service: str, scores: dict[str, int], comment: str = "", *, respondent: str) -> tuple[SkmResponse, bool]:
+    """One response per respondent per service per month; a second one
+    replaces the first.  Returns (row, replaced)."""
+    comment = redact(comment[:1000].strip())[:1000]
+    period = survey_period()
     with write_transaction():
-        row = SkmResponse(service=service, comment=redact(comment.strip())[:1000], **scores)
-        db.session.add(row)
-    return row
+        row = db.session.scalar(sa.select(SkmResponse).where(
+            SkmResponse.service == service, SkmResponse.respondent == respondent, SkmResponse.period == period))
+        replaced = row is not None
+        if row is None:
+            row = SkmResponse(service=service, respondent=respondent, period=period)
+            db.session.add(row)
+        for key, value in scores.items():
+            setattr(row, key, value)
+        row.comment, row.created_at = comment, utcnow()
+    return row, replaced
 
 
 # ---------------------------------------------------------------- summaries
@@ -85,11 +128,17 @@ def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return datetime.combine(start, time.min), datetime.combine(end + timedelta(days=1), time.min)
 
 
+# PermenPANRB 14/2017 sizes the sample from the number of people served
+# (Krejcie & Morgan); below this many responses the index is only shown as
+# indicative.
+MIN_RESPONDENTS = 30
+
+
 def ikm(rows: list[SkmResponse]) -> dict:
     """IKM per PermenPANRB 14/2017: NRR per element = mean score; IKM =
     sum(NRR x 1/9); converted = IKM x 25 (range 25-100) with quality grade."""
     if not rows:
-        return {"respondents": 0, "nrr": {}, "ikm": None, "grade": None, "label": None}
+        return {"respondents": 0, "nrr": {}, "ikm": None, "grade": None, "label": None, "indicative": True}
     nrr = {key: sum(getattr(r, key) for r in rows) / len(rows) for key, _ in SKM_ELEMENTS}
     value = sum(nrr.values()) / len(SKM_ELEMENTS) * 25
     if value >= 88.31:
@@ -100,7 +149,8 @@ def ikm(rows: list[SkmResponse]) -> dict:
         grade, label = "C", "Kurang Baik"
     else:
         grade, label = "D", "Tidak Baik"
-    return {"respondents": len(rows), "nrr": nrr, "ikm": round(value, 2), "grade": grade, "label": label}
+    return {"respondents": len(rows), "nrr": nrr, "ikm": round(value, 2), "grade": grade, "label": label,
+            "indicative": len(rows) < MIN_RESPONDENTS}
 
 
 def ikm_by_service(start: date, end: date) -> list[dict]:

@@ -10,6 +10,7 @@ from flask import Response, abort, flash, redirect, render_template, request, se
 
 from core.http import parse_int
 from core.i18n import _
+from core.ratelimit import check as rate_check
 from core.security import require_capability
 
 from . import bp
@@ -27,6 +28,14 @@ def _visitor() -> str:
 def _with_visitor(response, vid: str):
     response.set_cookie(VISITOR_COOKIE, vid, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")
     return response
+
+
+def _known_service(slug: str | None) -> str | None:
+    """A real service slug, or None: free text never becomes a "service"."""
+    from kb.queries import service_or_none
+
+    slug = (slug or "").strip()[:80]
+    return slug if slug and service_or_none(slug) is not None else None
 
 
 def _target(raw: str | None) -> tuple[str, str | None, str] | None:
@@ -55,10 +64,10 @@ def _observe_funnel(response):
     try:
         if endpoint == "forum.ask" and method == "GET" and response.status_code == 200:
             session["ask_funnel"] = secrets.token_hex(16)
-            svc.funnel_event(session["ask_funnel"], "opened", service=(request.args.get("layanan") or None))
+            svc.funnel_event(session["ask_funnel"], "opened", service=_known_service(request.args.get("layanan")))
         elif endpoint == "forum.ask" and method == "POST" and response.status_code == 302 and session.get("ask_funnel"):
             svc.funnel_event(session.pop("ask_funnel"), "posted",
-                             service=(request.form.getlist("services") or [None])[0])
+                             service=_known_service((request.form.getlist("services") or [None])[0]))
         elif endpoint == "forum_api.similar" and response.status_code == 200 and session.get("ask_funnel") \
                 and not session.get("ask_funnel_suggested") == session["ask_funnel"]:
             data = response.get_json(silent=True) or {}
@@ -77,7 +86,9 @@ def _observe_funnel(response):
 @bp.route("/klik")
 def click():
     """Record a click on a search result or ask-form suggestion, then go to
-    the document (only to a document the index knows: never an open redirect)."""
+    the document (only to a document the index knows: never an open
+    redirect).  The search is named by the signed token its result page
+    carried, so nobody can write clicks into other people's searches."""
     from search.outbox import engine
 
     doc_id = (request.args.get("d") or "")[:120]
@@ -86,9 +97,8 @@ def click():
     fields = eng.lexicals[kind].stored([doc_id]).get(doc_id) if kind in eng.lexicals else None
     if fields is None:
         abort(404, _("Halaman tidak ditemukan."))
-    search_id = request.args.get("s", "")
-    rank = request.args.get("r", "")
-    svc.log_click(parse_int(search_id), doc_id, parse_int(rank, 0, 1000))
+    rate_check("click")
+    svc.log_click(request.args.get("s"), doc_id, parse_int(request.args.get("r", ""), 0, 1000))
     if request.args.get("f") and session.get("ask_funnel"):
         svc.funnel_event(session["ask_funnel"], "clicked", doc=doc_id)
     return redirect(fields["url"])
@@ -104,6 +114,10 @@ def feedback():
     answer = request.form.get("helpful")
     if answer not in ("ya", "tidak"):
         abort(400, _("Pilih ya atau tidak."))
+    # Counted per address (a cleared cookie is a new visitor, not a new
+    # person): overall, and per page.
+    rate_check("feedback")
+    rate_check("feedback_page", key=target[0])
     vid = _visitor()
     svc.record_feedback(target[0], answer == "ya", vid, request.form.get("comment", ""))
     if answer == "ya":
@@ -125,6 +139,7 @@ def contact():
     service = service_or_none(target[1]) if target[1] else None
     reference = None
     if request.method == "POST":
+        rate_check("escalate")
         row = svc.escalate(target[0], target[1], request.form.get("summary", ""))
         reference = row.reference
         if session.get("ask_funnel"):
@@ -134,14 +149,50 @@ def contact():
 
 # ---------------------------------------------------------------- SKM survey
 
+DEVICE_COOKIE = "perangkat"
+SURVEY_MIN_SECONDS = 20        # a person reads nine questions before answering
+SURVEY_DEVICE_MAX_AGE = 30 * 86400
+
+
+def _device_signer():
+    from flask import current_app
+    from itsdangerous import TimestampSigner
+
+    return TimestampSigner(current_app.config["SECRET_KEY"], salt="layanan-survey-device")
+
+
+def _device(max_age: int | None = None) -> tuple[str | None, int | None]:
+    """(device id, seconds since the survey form was first shown) from the
+    signed device cookie, or (None, None)."""
+    from itsdangerous import BadSignature
+
+    raw = request.cookies.get(DEVICE_COOKIE, "")[:200]
+    if not raw:
+        return None, None
+    try:
+        value, issued = _device_signer().unsign(raw, max_age=max_age, return_timestamp=True)
+    except BadSignature:
+        return None, None
+    from datetime import datetime, timezone
+
+    return value.decode(), int((datetime.now(timezone.utc) - issued).total_seconds())
+
+
 @bp.route("/survei/<slug>", methods=["GET", "POST"])
 def survey(slug: str):
+    """SKM: one response per person (an account, or a device that opened the
+    form at least SURVEY_MIN_SECONDS earlier) per service per month, plus
+    per-address limits; IKM is always shown with its number of respondents."""
+    from flask import make_response
+    from flask_login import current_user
+
     from kb.queries import service_or_none
 
-    service = service_or_none(slug)
+    service = service_or_none(slug[:80])
     if service is None:
         abort(404, _("Layanan tidak ditemukan."))
-    errors, values = [], {}
+    errors, values, problem = [], {}, None
+    device, age = _device(SURVEY_DEVICE_MAX_AGE)
     if request.method == "POST":
         for key, label in SKM_ELEMENTS:
             raw = request.form.get(key, "")
@@ -149,25 +200,51 @@ def survey(slug: str):
                 errors.append(key)
             else:
                 values[key] = int(raw)
-        if not errors:
-            svc.submit_skm(service.slug, values, request.form.get("comment", ""))
-            flash(_("Terima kasih, penilaian Anda tercatat."), "success")
+        if current_user.is_authenticated:
+            respondent = f"u:{current_user.id}"
+        elif device and age is not None and age >= SURVEY_MIN_SECONDS:
+            respondent = f"d:{device}"
+        else:
+            respondent = None
+            problem = _("Isian survei belum dapat diterima: buka formulir ini, baca pertanyaannya, lalu kirim "
+                        "(atau masuk dengan akun Anda). Isian Anda di bawah tetap tersimpan di formulir.")
+        if not errors and respondent:
+            rate_check("survey")
+            rate_check("survey_service", key=service.slug)
+            _row, replaced = svc.submit_skm(service.slug, values, request.form.get("comment", ""), respondent=respondent)
+            flash(_("Penilaian Anda untuk bulan ini diperbarui.") if replaced
+                  else _("Terima kasih, penilaian Anda tercatat."), "success")
             return redirect(url_for("kb.service", slug=service.slug))
-    return render_template("analytics/survey.html", service=service, elements=SKM_ELEMENTS, errors=errors,
-                           values=values, comment=request.form.get("comment", "")), (400 if errors else 200)
+    status = 400 if (errors or problem) else 200
+    response = make_response(render_template(
+        "analytics/survey.html", service=service, elements=SKM_ELEMENTS, errors=errors, values=values,
+        comment=request.form.get("comment", "")[:1000], problem=problem), status)
+    if device is None:
+        response.set_cookie(DEVICE_COOKIE, _device_signer().sign(secrets.token_hex(16)).decode(),
+                            max_age=SURVEY_DEVICE_MAX_AGE, httponly=True, samesite="Lax",
+                            secure=request.is_secure)
+    return response
 
 
 # ---------------------------------------------------------------- dashboard
 
+EARLIEST = date(2020, 1, 1)
+
+
 def _period():
+    """?dari=&sampai= as dates within 2020-01-01 .. a year from today;
+    anything else falls back to the last 30 days (never an OverflowError)."""
+    latest = date.today() + timedelta(days=366)
+
     def parse(name, default):
         try:
-            return date.fromisoformat(request.args.get(name, ""))
+            value = date.fromisoformat((request.args.get(name) or "")[:10])
         except ValueError:
             return default
+        return value if EARLIEST <= value <= latest else default
 
     end = parse("sampai", date.today())
-    start = parse("dari", end - timedelta(days=29))
+    start = parse("dari", max(EARLIEST, end - timedelta(days=29)))
     if start > end:
         start, end = end, start
     return start, end
@@ -205,6 +282,15 @@ CSV_TABLES = {
 }
 
 
+def csv_cell(value):
+    """Neutralise spreadsheet formulas (OWASP CSV injection): a text cell
+    that starts with = + - @, a tab or a line break, even after spaces, gets
+    a leading apostrophe."""
+    if isinstance(value, str) and value and (value[0] in "\t\r\n" or value.lstrip(" ")[:1] in ("=", "+", "-", "@")):
+        return "'" + value
+    return value
+
+
 @bp.route("/kelola/analitik/<name>.csv")
 @require_capability("curate")
 def export_csv(name: str):
@@ -216,6 +302,6 @@ def export_csv(name: str):
     writer = csv.writer(out)
     writer.writerow(header)
     for row in rows(_tables(start, end)):
-        writer.writerow(["'" + c if isinstance(c, str) and c[:1] in "=+-@" else c for c in row])  # no formula injection
+        writer.writerow([csv_cell(c) for c in row])
     return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}-{start}-{end}.csv"'})

@@ -26,6 +26,8 @@ DEFAULT_LIMITS = {
     "flag": [("user", 10, 3600), ("user", 30, 86400)],
     "search": [("ip", 60, 60)],
     "feedback": [("ip", 20, 3600), ("ip", 60, 86400)],
+    "feedback_page": [("ip", 3, 86400)],     # with key=<page>: one address, one page
+    "survey_service": [("ip", 3, 86400)],    # with key=<service>
     "escalate": [("ip", 10, 3600), ("ip", 30, 86400)],
     "survey": [("ip", 10, 86400)],
     "click": [("ip", 120, 60)],

@@ -72,7 +72,8 @@ def make_app(snapshot: Snapshot, **overrides):
     config = {"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": snapshot.url,
               "CONTENT_DIR": str(CONTENT), "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
               "SEARCH_DIR": str(snapshot.search), "SEARCH_ENCODER": "none", "SEARCH_DRAIN": "inline",
-              "RATELIMIT_ENABLED": False}  # tests/test_ratelimit.py turns limits on
+              "RATELIMIT_ENABLED": False,  # tests/test_ratelimit.py turns limits on
+              "ANALYTICS_FLUSH": "inline"}
     config.update(overrides)
     app = create_app(config)
     _apps.append(app)
@@ -82,6 +83,9 @@ def make_app(snapshot: Snapshot, **overrides):
 def close_app(app) -> None:
     """Release every connection, thread and index handle an app holds."""
     app.extensions["search_drainer"].stop()
+    app.extensions["analytics_buffer"].stop()
+    if "ledger" in app.extensions:
+        app.extensions["ledger"].dispose()
     with app.app_context():
         for index in app.extensions["search"].lexicals.values():
             index.close()

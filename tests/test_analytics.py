@@ -4,11 +4,11 @@ import pytest
 import sqlalchemy as sa
 
 from analytics import services as svc
-from analytics.models import Escalation, Feedback, FunnelEvent, SearchLog, SkmResponse
+from analytics.models import Escalation, Feedback, FunnelEvent, SearchClick, SearchLog, SkmResponse
 from core.extensions import db
 from core.models import Role
 
-from .conftest import act_as, login_client, post_form
+from .conftest import act_as, csrf_from, login_client, post_form
 
 BODY = "Saya sudah mencoba datang ke kantor tetapi diminta kembali minggu depan."
 
@@ -26,8 +26,20 @@ def test_searches_are_logged_redacted_and_clicks_recorded(app, client):
     resp = client.get(link)
     assert resp.status_code == 302 and resp.headers["Location"].startswith(("/layanan/", "/pertanyaan/"))
     with app.app_context():
-        row = db.session.get(SearchLog, row.id)
-        assert row.clicked_doc and row.clicked_rank == 1
+        click = db.session.scalar(sa.select(SearchClick))
+        assert click.search_key == row.key and click.rank == 1
+
+
+def test_clicks_can_only_be_credited_by_the_search_that_showed_them(app, client):
+    """/klik used to take a search-log row id: anyone could overwrite any
+    row's click.  Now the link carries the search's key, signed."""
+    client.get("/cari?q=paspor+hilang")
+    with app.app_context():
+        key = db.session.scalar(sa.select(SearchLog.key))
+    for forged in (key, "1", "x" * 50, key + ".AAAA"):
+        assert client.get(f"/klik?d=service:skck&s={forged}&r=1").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(SearchClick.id))) == 0
 
 
 def test_click_only_redirects_to_indexed_documents(client):
@@ -62,21 +74,53 @@ def test_escalation_gives_a_reference_and_official_channels(app, client):
     assert client.get("/hubungi?target=bukan:apa").status_code == 404
 
 
-def test_skm_survey_and_ikm(app, client):
+def test_skm_survey_and_ikm(app, client, make_user, monkeypatch):
+    import analytics.views
+
     page = client.get("/survei/skck").get_data(as_text=True)
     assert "Survei Kepuasan Masyarakat" in page and page.count('type="radio"') == 36
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    all4 = {f"u{i}": "4" for i in range(1, 10)}
+    # a device that opened the form a moment ago is not yet a respondent; the answers stay in the form
+    resp = client.post("/survei/skck", data={"csrf_token": token, **all4, "comment": "antrean cepat"})
+    assert resp.status_code == 400 and "antrean cepat" in resp.get_data(as_text=True)
+    monkeypatch.setattr(analytics.views, "SURVEY_MIN_SECONDS", 0)
     resp = client.post("/survei/skck", data={"csrf_token": token, "u1": "4", "u2": "9"})
     assert resp.status_code == 400 and "semua unsur" in resp.get_data(as_text=True)
-    for scores in ({f"u{i}": "4" for i in range(1, 10)}, {f"u{i}": "3" for i in range(1, 10)}):
-        assert client.post("/survei/skck", data={"csrf_token": token, **scores}).status_code == 302
+    assert client.post("/survei/skck", data={"csrf_token": token, **all4}).status_code == 302
+    # the same device again this month replaces its answer instead of adding one
+    assert client.post("/survei/skck", data={"csrf_token": token, **{f"u{i}": "3" for i in range(1, 10)}}).status_code == 302
+    make_user("warga_skm")
+    member = login_client(app, "warga_skm")
+    assert post_form(member, "/survei/skck", all4, "/survei/skck").status_code == 302
     with app.app_context():
         rows = db.session.scalars(sa.select(SkmResponse)).all()
         result = svc.ikm(rows)
         assert result["respondents"] == 2 and result["ikm"] == 87.5 and result["grade"] == "B"
+        assert result["indicative"]
         assert svc.ikm([SkmResponse(service="x", **{f"u{i}": 4 for i in range(1, 10)})])["grade"] == "A"
         assert svc.ikm([SkmResponse(service="x", **{f"u{i}": 1 for i in range(1, 10)})])["ikm"] == 25.0
     assert client.get("/survei/tidak-ada").status_code == 404
+
+
+def test_anonymous_posts_cannot_bend_the_ikm(app, client, monkeypatch):
+    """The attack: 25 anonymous posts moved one service's IKM from 100 to
+    27.88.  Now one device counts once a month, cookie-less posts are not
+    respondents, and each address is limited per service and per day."""
+    import analytics.views
+
+    monkeypatch.setattr(analytics.views, "SURVEY_MIN_SECONDS", 0)
+    app.config.update(RATELIMIT_ENABLED=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/survei/skck").get_data(as_text=True)).group(1)
+    all1 = {f"u{i}": "1" for i in range(1, 10)}
+    codes = [client.post("/survei/skck", data={"csrf_token": token, **all1}).status_code for _ in range(25)]
+    fresh = app.test_client()  # no device cookie at all
+    fresh_token = csrf_from(fresh.get("/masuk").get_data(as_text=True))
+    fresh.delete_cookie("perangkat")
+    codes += [fresh.post("/survei/skck", data={"csrf_token": fresh_token, **all1}).status_code for _ in range(5)]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(SkmResponse.id))) == 1
+    assert 429 in codes and 400 in codes
 
 
 def test_ask_funnel_deflection(app, make_user):
@@ -132,3 +176,38 @@ def test_dashboard_roles(app, make_user, role, allowed):
     for path in ("/kelola/analitik", "/kelola/analitik/ikm.csv"):
         resp = act_as(app, role, "GET", path, {})
         assert resp.status_code == (200 if allowed else 302 if role == "anon" else 403), (role, path)
+
+
+def test_feedback_votes_are_limited_per_address_even_without_cookies(app):
+    app.config.update(RATELIMIT_ENABLED=True)
+    codes = []
+    for _ in range(6):
+        c = app.test_client()  # a new visitor cookie every time
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/layanan/skck").get_data(as_text=True)).group(1)
+        codes.append(c.post("/umpan-balik", data={"csrf_token": token, "target": "service:skck",
+                                                  "helpful": "tidak"}).status_code)
+    assert codes.count(302) <= 3 and codes[-1] == 429
+
+
+def test_unknown_services_never_become_rows_in_the_deflection_table(app, make_user):
+    make_user("penanya")
+    c = login_client(app, "penanya")
+    c.get("/pertanyaan/tanya?layanan=<script>bukan-layanan")
+    with app.app_context():
+        assert db.session.scalar(sa.select(FunnelEvent.service)) is None
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "0001-01-01", "2026-02-30", "x" * 5000, "\x00"])
+def test_dashboard_dates_never_overflow(app, make_user, value):
+    make_user("u_km", role=Role.KNOWLEDGE_MANAGER)
+    km = login_client(app, "u_km")
+    for path in ("/kelola/analitik", "/kelola/analitik/ikm.csv"):
+        assert km.get(path, query_string={"dari": value, "sampai": value}).status_code == 200
+
+
+def test_csv_cells_starting_with_tab_or_cr_are_neutralised():
+    from analytics.views import csv_cell
+
+    for cell in ("=1+1", "+1", "-1", "@SUM(1)", "\t=1", "\r=1", "  =1", "\n=1"):
+        assert csv_cell(cell).startswith("'"), cell
+    assert csv_cell("ktp hilang") == "ktp hilang" and csv_cell(5) == 5
