@@ -49,8 +49,10 @@ def _target(raw: str | None) -> tuple[str, str | None, str] | None:
     if kind == "question" and parse_int(ref):
         from forum.queries import question_or_none
 
+        from forum.policy import is_public
+
         q = question_or_none(parse_int(ref))
-        if q is not None and q.is_visible:
+        if q is not None and is_public(q):
             return f"question:{q.id}", (q.services[0].slug if q.services else None), path_for(
                 "forum.question", question_id=q.id)
     return None

@@ -20,7 +20,10 @@ def _register_template_helpers(state):
 
     from . import promotion, search_docs
 
-    register("question", search_docs.load, search_docs.all_refs)
+    from .policy import can_see_ref
+
+    register("question", search_docs.load, search_docs.all_refs,
+             visible=lambda viewer, ref: can_see_ref(viewer, "question", ref))
     promotion.register()
 
 

@@ -11,8 +11,9 @@ from core.extensions import db
 from core.http import parse_int
 from core.ratelimit import limited
 
+from . import policy
 from .models import Answer, Question
-from .queries import SORTS, question_or_none, questions_stmt, sorted_answers
+from .queries import SORTS, question_or_none, questions_stmt
 from .services import ForumError, ValidationFailed, ask_question, post_answer
 
 bp = Blueprint("forum_api", __name__, url_prefix="/api/v1")
@@ -37,7 +38,8 @@ def question_summary(q: Question) -> dict:
         "accepted_answer_id": q.accepted_answer_id, "tags": [t.name for t in q.tags],
         "services": [s.slug for s in q.services], "author": _author(q.author),
         "created_at": _iso(q.created_at), "last_activity_at": _iso(q.last_activity_at),
-        "closed": q.is_closed, "duplicate_of": q.duplicate_of_id,
+        "closed": q.is_closed,
+        "duplicate_of": q.duplicate_of_id if q.duplicate_of is not None and policy.is_public(q.duplicate_of) else None,
         "url": url_for("forum.question", question_id=q.id, _external=True),
     }
 
@@ -50,8 +52,10 @@ def answer_json(a: Answer, accepted_id: int | None) -> dict:
 
 def question_json(q: Question) -> dict:
     data = question_summary(q)
+    duplicate = policy.duplicate_target(current_user, q)
     data.update(body=q.body_md, body_html=q.body_html, version=q.version, edited_at=_iso(q.edited_at),
-                comments=_comments(q), answers=[answer_json(a, q.accepted_answer_id) for a in sorted_answers(q)])
+                duplicate_of=duplicate.id if duplicate else None, comments=_comments(q),
+                answers=[answer_json(a, q.accepted_answer_id) for a in policy.visible_answers(current_user, q)])
     return data
 
 
@@ -111,7 +115,11 @@ def similar():
     except ValueError as exc:
         return _error(400, str(exc))
     text = f"{title} {body}".strip()
+    from flask_login import current_user as viewer
+    from search.registry import filter_visible
+
     questions = engine().search(text, k=k, kinds=["question"])
+    questions.results = filter_visible(viewer, questions.results)
     services = engine().search(title, k=3, kinds=["service"])
     return jsonify({"results": [r.to_json() for r in questions.results],
                     "services": [r.to_json() for r in services.results]})
@@ -120,7 +128,7 @@ def similar():
 @bp.get("/questions/<int:question_id>")
 def question_detail(question_id: int):
     q = question_or_none(question_id)
-    if q is None or not q.is_visible:
+    if q is None or not policy.can_see_post(current_user, q):
         return _error(404, "Pertanyaan tidak ditemukan.")
     return jsonify(question_json(q))
 

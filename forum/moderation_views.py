@@ -111,8 +111,10 @@ def promote(answer_id: int):
     from . import promotion
     from .models import Answer
 
+    from .policy import is_public
+
     answer = db.session.get(Answer, answer_id)
-    if answer is None or not answer.is_visible:
+    if answer is None or not is_public(answer):  # a hidden thread is nobody's official knowledge
         abort(404, _("Jawaban tidak ditemukan."))
     question = answer.question
     services = db.session.scalars(db.select(Service).order_by(Service.title)).all()

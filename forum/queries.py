@@ -48,25 +48,17 @@ def question_or_none(question_id: int) -> Question | None:
 
 
 def sorted_answers(question: Question, viewer=None) -> list[Answer]:
-    """Accepted first, then by score.  Hidden answers only for moderators,
-    deleted ones only for admins."""
-    def visible(a: Answer) -> bool:
-        if a.deleted_at is not None:
-            return bool(viewer and viewer.is_authenticated and viewer.can("admin"))
-        if a.hidden_at is not None:
-            return bool(viewer and viewer.is_authenticated and viewer.can("moderate"))
-        return True
+    """Accepted first, then by score; only what ``viewer`` may see
+    (forum.policy decides)."""
+    from .policy import visible_answers
 
-    return sorted((a for a in question.answers if visible(a)),
-                  key=lambda a: (a.id != question.accepted_answer_id, -a.score, a.created_at, a.id))
+    return visible_answers(viewer, question)
 
 
 def can_view(question: Question, viewer) -> bool:
-    if question.deleted_at is not None:
-        return bool(viewer and viewer.is_authenticated and viewer.can("admin"))
-    if question.hidden_at is not None:
-        return bool(viewer and viewer.is_authenticated and viewer.can("moderate"))
-    return True
+    from .policy import can_see_post
+
+    return can_see_post(viewer, question)
 
 
 def my_votes(user, post_ids: list[int]) -> dict[int, int]:

@@ -21,6 +21,7 @@ from core.pii import KIND_NAMES, contains_pii, find_in_html, protect_markdown, r
 from core.models import User, utcnow
 from search.outbox import enqueue as enqueue_search
 
+from . import policy
 from .models import FLAG_REASONS, Answer, Comment, Flag, Post, Question, Revision, Tag, Vote
 
 REP_QUESTION_UP = 5
@@ -195,11 +196,13 @@ def _is_first_post(author: User) -> bool:
     return not db.session.scalar(sa.select(Post.id).where(Post.author_id == author.id).limit(1))
 
 
-def _refuse_if_locked(user: User, question: Question) -> None:
-    if question.is_locked and not user.can("moderate"):
-        raise ForumError("Utas ini dikunci moderator; tidak dapat diubah atau ditanggapi.")
-    if not question.is_visible and not user.can("moderate"):
-        raise NotFound("Pertanyaan tidak ditemukan.")
+def enforce(user: User, post: Post, action: str) -> None:
+    """Raise the policy's refusal (forum.policy is the only judge)."""
+    refused = policy.refusal(user, post, action)
+    if refused is None:
+        return
+    status, message = refused
+    raise {404: NotFound, 403: Forbidden, 401: Forbidden}.get(status, ForumError)(message)
 
 
 def _locked_post(post_id: int, cls=Post):
@@ -252,9 +255,7 @@ def post_answer(author: User, question_id: int, body: str, *, created_at=None, s
         body, body_html = _cook(body, "body", pii)
     with write_transaction():
         question = _locked_post(question_id, Question)
-        _refuse_if_locked(author, question)
-        if question.is_closed:
-            raise ForumError("Pertanyaan ini sudah ditutup dan tidak menerima jawaban baru.")
+        enforce(author, question, "answer")
         if errors:
             raise ValidationFailed(errors)
         now = created_at or utcnow()
@@ -283,7 +284,7 @@ def add_comment(author: User, post_id: int, body: str, *, created_at=None, seed_
     with write_transaction():
         post = _locked_post(post_id)
         question = post if isinstance(post, Question) else post.question
-        _refuse_if_locked(author, question)
+        enforce(author, post, "comment")
         comment = Comment(post_id=post.id, author_id=author.id, body_md=body, body_html=body_html,
                           created_at=created_at or utcnow(), seed_key=seed_key)
         db.session.add(comment)
@@ -292,9 +293,7 @@ def add_comment(author: User, post_id: int, body: str, *, created_at=None, seed_
     return comment
 
 
-def can_edit(user: User | None, post: Post) -> bool:
-    return bool(user and user.is_authenticated and not user.is_suspended
-                and (user.id == post.author_id or user.can("moderate")))
+can_edit = policy.can_edit
 
 
 def edit_post(editor: User, post_id: int, base_version: int, body: str, *, title: str | None = None,
@@ -314,9 +313,7 @@ def edit_post(editor: User, post_id: int, base_version: int, body: str, *, title
         body, body_html = _cook(body, "body", pii)
     with write_transaction():
         post = _locked_post(post_id)
-        if not can_edit(editor, post):
-            raise Forbidden("Hanya penulis atau moderator yang dapat menyunting tulisan ini.")
-        _refuse_if_locked(editor, post if isinstance(post, Question) else post.question)
+        enforce(editor, post, "edit")
         if post.version != base_version:
             raise EditConflict(post)
         if isinstance(post, Question):
@@ -394,9 +391,7 @@ def cast_vote(user: User, post_id: int, value: int) -> VoteResult:
 def _cast_vote_once(user: User, post_id: int, value: int) -> VoteResult:
     with write_transaction():
         post = _locked_post(post_id)
-        if post.author_id == user.id:
-            raise ForumError("Anda tidak dapat memberi suara pada tulisan sendiri.")
-        _refuse_if_locked(user, post if isinstance(post, Question) else post.question)
+        enforce(user, post, "vote")
         vote = db.session.scalar(sa.select(Vote).where(Vote.post_id == post.id, Vote.user_id == user.id))
         old = vote.value if vote else 0
         new = value
@@ -423,11 +418,7 @@ def accept_answer(user: User, answer_id: int) -> Question:
     with write_transaction():
         answer = _locked_post(answer_id, Answer)
         question = db.session.get(Question, answer.question_id, with_for_update=True)
-        if question.author_id != user.id:
-            raise Forbidden("Hanya penanya yang dapat menerima jawaban.")
-        _refuse_if_locked(user, question)
-        if not answer.is_visible:
-            raise ForumError("Jawaban ini disembunyikan moderator.")
+        enforce(user, answer, "accept")
         previous = db.session.get(Answer, question.accepted_answer_id) if question.accepted_answer_id else None
         if previous is not None:
             _accept_rep(question, previous, -1)
@@ -482,8 +473,7 @@ def flag_post(user: User, post_id: int, reason: str, note: str = "") -> Flag:
         raise ValidationFailed({"note": "Jelaskan alasannya (minimal 10 karakter)."})
     with write_transaction():
         post = _locked_post(post_id)
-        if post.author_id == user.id:
-            raise ForumError("Anda tidak dapat menandai tulisan sendiri.")
+        enforce(user, post, "flag-private" if reason == "data-pribadi" else "flag")
         if db.session.scalar(sa.select(Flag.id).where(Flag.post_id == post.id, Flag.user_id == user.id)):
             raise ForumError("Anda sudah menandai tulisan ini; moderator akan memeriksanya.")
         flag = Flag(post_id=post.id, user_id=user.id, reason=reason, note=note)
@@ -495,12 +485,13 @@ def close_as_duplicate(user: User, question_id: int, target_id: int) -> Question
     _require_active(user)
     with write_transaction():
         question = _locked_post(question_id, Question)
-        if not (user.can("moderate") or user.id == question.author_id):
-            raise Forbidden("Hanya penanya atau moderator yang dapat menutup pertanyaan ini.")
+        enforce(user, question, "close")
         if question.is_closed:
             raise ForumError("Pertanyaan ini sudah ditutup.")
         target = db.session.get(Question, target_id)
-        if target is None:
+        # A hidden or deleted question is "not found" as a target, whoever
+        # asks: its title would otherwise show on the closed question.
+        if target is None or not policy.is_public(target):
             raise ValidationFailed({"target": "Pertanyaan tujuan tidak ditemukan."})
         seen = {question.id}
         cursor = target

@@ -13,11 +13,11 @@ from core.http import page_arg, parse_int
 from core.i18n import _
 from core.ratelimit import limited
 
-from . import bp
+from . import bp, policy
 from .forms import AnswerForm, AskForm, CloseForm, CommentForm, EditForm, FlagForm
 from .models import FLAG_REASONS, Answer, Question
-from .queries import (SORTS, can_view, my_votes, open_flag_counts, popular_tags, post_or_none, question_or_none,
-                      questions_stmt, revisions, sorted_answers)
+from .queries import (SORTS, my_votes, open_flag_counts, popular_tags, post_or_none, question_or_none,
+                      questions_stmt, revisions)
 from .services import (EditConflict, ForumError, ValidationFailed, accept_answer, add_comment, ask_question,
                        can_edit, cast_vote, close_as_duplicate, edit_post, flag_post, pii_message, post_answer,
                        reopen_question)
@@ -93,9 +93,9 @@ def tag(name: str):
 @bp.route("/pertanyaan/<int:question_id>/<slug>")
 def question(question_id: int, slug: str | None = None):
     q = question_or_none(question_id)
-    if q is None or not can_view(q, current_user):
+    if q is None or not policy.can_see_post(current_user, q):
         abort(404, _("Pertanyaan tidak ditemukan."))
-    answers = sorted_answers(q, current_user)
+    answers = policy.visible_answers(current_user, q)
     ids = [q.id] + [a.id for a in answers]
     flags = open_flag_counts(ids) if current_user.is_authenticated and current_user.can("moderate") else {}
     return _render_thread(q, answers, flags, AnswerForm())
@@ -105,7 +105,17 @@ def _render_thread(q, answers, flags, answer_form, status=200):
     ids = [q.id] + [a.id for a in answers]
     return render_template("forum/question.html", q=q, answers=answers, votes=my_votes(current_user, ids),
                            flags=flags, answer_form=answer_form, flag_reasons=FLAG_REASONS,
-                           can_edit=can_edit), status
+                           can_edit=can_edit, duplicate=policy.duplicate_target(current_user, q),
+                           may=policy.may), status
+
+
+def _visible_post_or_404(post_id: int):
+    """The post, if the visitor may see it (forum.policy); else 404, the same
+    answer as for a post that never existed."""
+    post = post_or_none(post_id)
+    if post is None or not policy.can_see_post(current_user, post):
+        abort(404, _("Tulisan tidak ditemukan."))
+    return post
 
 
 @bp.route("/pertanyaan/tanya", methods=["GET", "POST"])
@@ -151,7 +161,7 @@ def _attach_errors(form, errors: dict[str, str]) -> None:
 def answer(question_id: int):
     form = AnswerForm()
     q = question_or_none(question_id)
-    if q is None or not can_view(q, current_user):
+    if q is None or not policy.can_see_post(current_user, q):
         abort(404, _("Pertanyaan tidak ditemukan."))
     if form.validate_on_submit():
         try:
@@ -163,7 +173,7 @@ def answer(question_id: int):
             _warn_pii(a)
             return redirect(post_anchor(a))
     # Re-show the thread with the draft kept in the form.
-    return _render_thread(q, sorted_answers(q, current_user), {}, form, 400)
+    return _render_thread(q, policy.visible_answers(current_user, q), {}, form, 400)
 
 
 @bp.route("/pos/<int:post_id>/komentar", methods=["POST"])
@@ -171,9 +181,7 @@ def answer(question_id: int):
 @limited("post")
 def comment(post_id: int):
     form = CommentForm()
-    post = post_or_none(post_id)
-    if post is None:
-        abort(404, _("Tulisan tidak ditemukan."))
+    post = _visible_post_or_404(post_id)
     if not form.validate_on_submit():
         raise ValidationFailed({"comment": "Komentar wajib diisi."})
     _warn_pii(add_comment(current_user, post.id, form.body.data))
@@ -187,9 +195,7 @@ def vote(post_id: int):
     raw = request.form.get("value", "")
     if raw not in ("1", "0", "-1"):
         raise ForumError("Nilai suara harus naik, turun, atau batal.")
-    post = post_or_none(post_id)
-    if post is None:
-        abort(404, _("Tulisan tidak ditemukan."))
+    post = _visible_post_or_404(post_id)
     cast_vote(current_user, post.id, int(raw))
     return redirect(post_anchor(post))
 
@@ -197,6 +203,7 @@ def vote(post_id: int):
 @bp.route("/jawaban/<int:answer_id>/terima", methods=["POST"])
 @login_required
 def accept(answer_id: int):
+    _visible_post_or_404(answer_id)
     q = accept_answer(current_user, answer_id)
     flash(_("Status jawaban diterima diperbarui."), "success")
     return redirect(question_url(q) + f"#jawaban-{answer_id}")
@@ -206,9 +213,7 @@ def accept(answer_id: int):
 @login_required
 def flag(post_id: int):
     form = FlagForm()
-    post = post_or_none(post_id)
-    if post is None:
-        abort(404, _("Tulisan tidak ditemukan."))
+    post = _visible_post_or_404(post_id)
     if not form.validate_on_submit():
         raise ValidationFailed({"reason": "Pilih alasan penandaan."})
     flag_post(current_user, post.id, form.reason.data, form.note.data or "")
@@ -222,6 +227,7 @@ _QUESTION_REF = re.compile(r"(?:/pertanyaan/)?(\d{1,12})(?:[/#?].*)?$")
 @bp.route("/pertanyaan/<int:question_id>/tutup", methods=["POST"])
 @login_required
 def close(question_id: int):
+    _visible_post_or_404(question_id)
     form = CloseForm()
     if not form.validate_on_submit():
         raise ValidationFailed({"target": "Isi nomor pertanyaan asli."})
@@ -236,6 +242,7 @@ def close(question_id: int):
 @bp.route("/pertanyaan/<int:question_id>/buka", methods=["POST"])
 @login_required
 def reopen(question_id: int):
+    _visible_post_or_404(question_id)
     reopen_question(current_user, question_id)
     flash(_("Pertanyaan dibuka kembali."), "success")
     return redirect(url_for("forum.question", question_id=question_id))
@@ -246,9 +253,7 @@ def reopen(question_id: int):
 @bp.route("/pos/<int:post_id>/sunting", methods=["GET", "POST"])
 @login_required
 def edit(post_id: int):
-    post = post_or_none(post_id)
-    if post is None:
-        abort(404, _("Tulisan tidak ditemukan."))
+    post = _visible_post_or_404(post_id)
     if not can_edit(current_user, post):
         abort(403)
     form = EditForm()
@@ -285,9 +290,7 @@ def edit(post_id: int):
 
 @bp.route("/pos/<int:post_id>/riwayat")
 def history(post_id: int):
-    post = post_or_none(post_id)
-    if post is None:
-        abort(404, _("Tulisan tidak ditemukan."))
+    post = _visible_post_or_404(post_id)
     revs = revisions(post.id)
     entries = []
     previous = None

@@ -13,13 +13,27 @@ class Provider:
     kind: str
     load: Callable[[list[str]], dict[str, Document | None]]  # refs -> document, or None if not searchable
     all_refs: Callable[[], Iterable[str]]
+    # (viewer, ref) -> may this viewer see it now?  Asked for every result,
+    # because an index on another host may lag behind a moderator's action.
+    visible: Callable[[object, str], bool] | None = None
 
 
 _PROVIDERS: dict[str, Provider] = {}
 
 
-def register(kind: str, load, all_refs) -> None:
-    _PROVIDERS[kind] = Provider(kind, load, all_refs)
+def register(kind: str, load, all_refs, visible=None) -> None:
+    _PROVIDERS[kind] = Provider(kind, load, all_refs, visible)
+
+
+def visible_to(viewer, doc_id: str) -> bool:
+    kind, ref = split_doc_id(doc_id)
+    provider = _PROVIDERS.get(kind)
+    return provider is None or provider.visible is None or provider.visible(viewer, ref)
+
+
+def filter_visible(viewer, results: list) -> list:
+    """Search results (anything with ``doc_id``) the viewer may see."""
+    return [r for r in results if visible_to(viewer, r.doc_id)]
 
 
 def providers() -> list[Provider]:

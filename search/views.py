@@ -3,11 +3,13 @@ snippet); the templates group official pages before community threads."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
+from flask_login import current_user
 
 from core.errors import json_error
 from core.ratelimit import limited
 
 from .outbox import engine
+from .registry import filter_visible
 
 bp = Blueprint("search", __name__, template_folder="templates")
 api = Blueprint("search_api", __name__, url_prefix="/api/v1")
@@ -36,6 +38,8 @@ def _notify(q: str, response, source: str):
 def results():
     q = request.args.get("q", "")
     response = engine().search(q, k=20) if q.strip() else None
+    if response is not None:
+        response.results = filter_visible(current_user, response.results)
     services = [r for r in response.results if r.kind == "service"][:5] if response else []
     questions = [r for r in response.results if r.kind == "question"][:10] if response else []
     search_id = _notify(q, response, "page") if response else None
@@ -70,6 +74,7 @@ def search_api():
     if any(t not in KINDS for t in kinds):
         return _bad("types hanya boleh berisi service dan/atau question.")
     response = engine().search(q, k=k, kinds=kinds or None)
+    response.results = filter_visible(current_user, response.results)
     _notify(q, response, "api")
     return jsonify({"query": response.query, "normalized": response.normalized, "mode": response.mode,
                     "did_you_mean": response.did_you_mean, "results": [r.to_json() for r in response.results]})

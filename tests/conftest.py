@@ -73,7 +73,8 @@ def make_app(snapshot: Snapshot, **overrides):
               "CONTENT_DIR": str(CONTENT), "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
               "SEARCH_DIR": str(snapshot.search), "SEARCH_ENCODER": "none", "SEARCH_DRAIN": "inline",
               "RATELIMIT_ENABLED": False,  # tests/test_ratelimit.py turns limits on
-              "ANALYTICS_FLUSH": "inline"}
+              "ANALYTICS_FLUSH": "inline",
+              "TRUST_LEVELS_ENABLED": False}  # tests/test_policy.py turns them on
     config.update(overrides)
     app = create_app(config)
     _apps.append(app)
