@@ -4,8 +4,11 @@ PostgreSQL is stricter than SQLite in two ways that arrive straight from a
 URL or a form: text may not contain NUL characters, and ``INTEGER`` stops at
 2**31-1.  NULs are dropped from every query string, form field and JSON
 string (no browser sends one on purpose, so nothing a person typed is lost);
-ids in URLs outside the integer range are "not found".  A ``DataError`` that
-still gets through becomes a 400 with a plain message, never a 500.
+lone surrogates (``"\ud800"`` in JSON, which no UTF-8 encoder accepts)
+become U+FFFD; JSON nested deeper than ``MAX_JSON_DEPTH`` is a 400, as is
+JSON Python cannot parse without recursing too deep; ids in URLs outside
+the integer range are "not found".  A ``DataError`` that still gets through
+becomes a 400 with a plain message, never a 500.
 """
 from __future__ import annotations
 
@@ -19,14 +22,34 @@ from werkzeug.routing import IntegerConverter
 MAX_DB_INT = 2**31 - 1
 
 
-def strip_nul(value: Any) -> Any:
-    """``value`` with NUL characters removed from every string inside it."""
+MAX_JSON_DEPTH = 32
+
+
+class TooDeep(ValueError):
+    pass
+
+
+def clean_string(value: str) -> str:
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+def strip_nul(value: Any, depth: int = 0) -> Any:
+    """``value`` with NUL characters removed and lone surrogates replaced in
+    every string inside it.  Deeper than MAX_JSON_DEPTH raises TooDeep."""
     if isinstance(value, str):
-        return value.replace("\x00", "") if "\x00" in value else value
+        return clean_string(value)
+    if depth > MAX_JSON_DEPTH:
+        raise TooDeep()
     if isinstance(value, list):
-        return [strip_nul(v) for v in value]
+        return [strip_nul(v, depth + 1) for v in value]
     if isinstance(value, dict):
-        return {strip_nul(k): strip_nul(v) for k, v in value.items()}
+        return {strip_nul(k, depth + 1): strip_nul(v, depth + 1) for k, v in value.items()}
     return value
 
 
@@ -41,7 +64,14 @@ class LayananRequest(Request):
     parameter_storage_class = NulFreeMultiDict
 
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):  # type: ignore[override]
-        return strip_nul(super().get_json(force=force, silent=silent, cache=cache))
+        try:
+            return strip_nul(super().get_json(force=force, silent=silent, cache=cache))
+        except (RecursionError, TooDeep):
+            if silent:
+                return None
+            from werkzeug.exceptions import BadRequest
+
+            raise BadRequest("JSON terlalu dalam bersarang.")
 
 
 class DbIntConverter(IntegerConverter):

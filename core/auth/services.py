@@ -153,9 +153,11 @@ def change_password(user: User, current: str, new: str) -> User:
         raise AccountError("password", "Kata sandi baru harus berbeda.")
     from ..models import audit
 
+    scratch = User()
+    scratch.set_password(new)  # hashing is slow: outside the write transaction
     with write_transaction():
         row = db.session.get(User, user.id, with_for_update=True)
-        row.set_password(new)
+        row.password_hash = scratch.password_hash
         row.session_version += 1
         audit(row, "user.password_change", "user", row.id)
     return row
