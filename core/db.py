@@ -16,6 +16,10 @@ short and rare next to reads, and reads never wait for the lock.
 from __future__ import annotations
 
 import contextvars
+import json
+import os
+import threading
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -71,9 +75,15 @@ def write_transaction() -> Iterator:
     if session.in_transaction():
         session.commit()
     token = _WRITE_TXN.set(True)
+    started = time.perf_counter()
+    acquired = None
     try:
+        # Take the lock now (BEGIN IMMEDIATE / the advisory lock), so it is
+        # held for exactly this block: keep the block free of slow work.
+        session.connection()
         if session.get_bind().dialect.name == "postgresql":
             session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_WRITE_LOCK})
+        acquired = time.perf_counter()
         yield session
         session.commit()
     except BaseException:
@@ -81,3 +91,24 @@ def write_transaction() -> Iterator:
         raise
     finally:
         _WRITE_TXN.reset(token)
+        if _LOCK_LOG:
+            _log_lock(started, acquired)
+
+
+# Benchmarks set LAYANAN_LOCK_LOG=<file> to record, for every write
+# transaction, how long it waited for the lock and how long it held it
+# (bench/writer_lock.py).
+_LOCK_LOG = os.environ.get("LAYANAN_LOCK_LOG")
+_log_mutex = threading.Lock()
+
+
+def _log_lock(started: float, acquired: float | None) -> None:
+    from flask import has_request_context, request
+
+    now = time.perf_counter()
+    where = f"{request.method} {request.path}" if has_request_context() else threading.current_thread().name
+    line = json.dumps({"pid": os.getpid(), "where": where,
+                       "wait_ms": round(((acquired or now) - started) * 1000, 2),
+                       "hold_ms": round((now - (acquired or now)) * 1000, 2)})
+    with _log_mutex, open(_LOCK_LOG, "a", encoding="utf-8") as out:
+        out.write(line + "\n")

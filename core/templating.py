@@ -1,7 +1,7 @@
 """Jinja filters and globals shared by every blueprint."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 
 from .i18n import current_language
 
@@ -24,10 +24,23 @@ def format_date(value: date | datetime | None) -> str:
     return f"{value.day} {months[value.month - 1]} {value.year}"
 
 
+# Waktu Indonesia Barat: UTC+7 all year (Indonesia has no daylight saving),
+# so a fixed offset needs no time-zone database on the server.
+WIB = timezone(timedelta(hours=7), "WIB")
+
+
+def to_wib(value: datetime) -> datetime:
+    """Stored times are naive UTC; shown in WIB."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(WIB)
+
+
 def format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
-    return f"{format_date(value)}, {value:%H:%M} UTC"
+    local = to_wib(value)
+    return f"{format_date(local)}, {local:%H:%M} WIB"
 
 
 def init_app(app) -> None:
