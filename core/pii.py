@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from bisect import bisect_right
 import unicodedata
 
 LABELS = {"nik": "[NIK/KK disamarkan]", "npwp": "[NPWP disamarkan]", "bpjs": "[nomor BPJS disamarkan]",
@@ -60,10 +61,30 @@ def _looks_like_nik(digits: str) -> bool:
     return 1 <= day <= 31 and 1 <= month <= 12 and digits[:2] != "00"
 
 
+# Every Unicode format character (category Cf: zero-width spaces, direction
+# marks, soft hyphens, tag characters...) as of Unicode 14; tests/test_pii.py
+# checks this against unicodedata.
+_CF_RANGES = ((0xAD, 0xAD), (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD), (0x70F, 0x70F), (0x890, 0x891),
+              (0x8E2, 0x8E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064),
+              (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD),
+              (0x13430, 0x13438), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F))
+_FORMAT = re.compile("[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in _CF_RANGES) + "]")
+
+
+def _format_chars() -> re.Pattern:
+    return _FORMAT
+
+
 def _normalize(text: str) -> str:
     # Full-width digits and zero-width characters are common ways PII slips through.
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    if text.isascii():
+        return text  # NFKC leaves ASCII alone and ASCII has no format characters
+    return _format_chars().sub("", unicodedata.normalize("NFKC", text))
+
+
+def _is_plain(text: str) -> bool:
+    """Already what _normalize would make of it (so positions map 1:1)."""
+    return text.isascii() or (unicodedata.is_normalized("NFKC", text) and not _format_chars().search(text))
 
 
 def _matches(text: str) -> list[tuple[int, int, str]]:
@@ -116,61 +137,77 @@ def contains_pii(text: str) -> list[str]:
 
 # ---------------------------------------------------------------- Markdown: judge what readers see
 
-# Source pieces that render to nothing: HTML comments and tags (raw HTML is
-# dropped by the renderer), emphasis/code markers, backslash escapes, link
-# brackets and link targets.
-_INVISIBLE = re.compile(r"<!--.*?(?:-->|$)|</?[A-Za-z][^<>\n]{0,500}>|\]\([^()\n]{0,2000}\)|[*_~`\[\]]|\\(?=[!-/:-@\[-`{-~])",
-                        re.S)
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# Source pieces that render to nothing (HTML comments and tags: raw HTML is
+# dropped by the renderer; emphasis/code markers; backslash escapes; link
+# brackets and link targets), and HTML entities (rendered as one character).
+_TOKEN = re.compile(r"<!--.*?(?:-->|$)|</?[A-Za-z][^<>\n]{0,500}>|\]\([^()\n]{0,2000}\)|[*_~`\[\]]"
+                    r"|\\(?=[!-/:-@\[-`{-~])|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});", re.S)
 
 
-_SPECIAL = re.compile(r"[<*_~`\[\]\\&]")
+class _Skeleton:
+    """The visible text of a Markdown source, and where each visible
+    character came from.  Kept compact: an ASCII run is one segment that
+    maps 1:1; an entity or a normalized non-ASCII character is a segment
+    whose characters all map to its whole source span."""
+
+    def __init__(self, source: str):
+        self.parts: list[str] = []
+        self.starts: list[int] = []      # visible start of each segment
+        self.segments: list[tuple[int, int, bool]] = []  # (source start, source end, one-to-one)
+        self.length = 0
+        last = 0
+        for m in _TOKEN.finditer(source):
+            if m.start() > last:
+                self._plain(source, last, m.start())
+            if source[m.start()] == "&":
+                self._add(_normalize(html_lib.unescape(m.group())), m.start(), m.end(), False)
+            last = m.end()
+        if last < len(source):
+            self._plain(source, last, len(source))
+        self.text = "".join(self.parts)
+
+    def _add(self, text: str, start: int, end: int, one_to_one: bool) -> None:
+        if not text:
+            return
+        self.parts.append(text)
+        self.starts.append(self.length)
+        self.segments.append((start, end, one_to_one))
+        self.length += len(text)
+
+    def _plain(self, source: str, start: int, end: int) -> None:
+        segment = source[start:end]
+        if _is_plain(segment):  # the common case: nothing to normalize
+            self._add(segment, start, end, True)
+            return
+        run = start
+        for k in range(start, end):
+            ch = source[k]
+            if ch.isascii():
+                continue
+            if k > run:
+                self._add(source[run:k], run, k, True)
+            self._add(_normalize(ch), k, k + 1, False)
+            run = k + 1
+        if run < end:
+            self._add(source[run:end], run, end, True)
+
+    def source_span(self, visible_start: int, visible_end: int) -> tuple[int, int]:
+        return self._locate(visible_start)[0], self._locate(visible_end - 1)[1]
+
+    def _locate(self, v: int) -> tuple[int, int]:
+        i = bisect_right(self.starts, v) - 1
+        start, end, one_to_one = self.segments[i]
+        if one_to_one:
+            src = start + (v - self.starts[i])
+            return src, src + 1
+        return start, end
 
 
 def _skeleton(source: str) -> tuple[str, list[tuple[int, int]]]:
-    """The visible characters of a Markdown source, each with the source
-    span it comes from."""
-    chars: list[str] = []
-    spans: list[tuple[int, int]] = []
-
-    def plain(start: int, end: int) -> None:
-        segment = source[start:end]
-        if segment.isascii():  # the common case: nothing to normalize
-            chars.append(segment)
-            spans.extend((k, k + 1) for k in range(start, end))
-            return
-        for k in range(start, end):
-            for out in _normalize(source[k]):
-                chars.append(out)
-                spans.append((k, k + 1))
-
-    i, n = 0, len(source)
-    while i < n:
-        m = _SPECIAL.search(source, i)
-        if m is None:
-            plain(i, n)
-            break
-        if m.start() > i:
-            plain(i, m.start())
-        i = m.start()
-        if source[i] == "&":
-            e = _ENTITY.match(source, i)
-            if e:
-                for out in _normalize(html_lib.unescape(e.group())):
-                    chars.append(out)
-                    spans.append((i, e.end()))
-                i = e.end()
-                continue
-            plain(i, i + 1)
-            i += 1
-            continue
-        e = _INVISIBLE.match(source, i)
-        if e and e.end() > i:
-            i = e.end()
-            continue
-        plain(i, i + 1)
-        i += 1
-    return "".join(chars), spans
+    """The visible text and, per visible character, its source span
+    (kept for tests and debugging; protect_markdown uses _Skeleton)."""
+    sk = _Skeleton(source)
+    return sk.text, [sk._locate(v) for v in range(sk.length)]
 
 
 def protect_markdown(source: str) -> tuple[str, list[str]]:
@@ -179,8 +216,8 @@ def protect_markdown(source: str) -> tuple[str, list[str]]:
     source itself runs too (it catches what the skeleton would join)."""
     if not source:
         return source, []
-    visible, origin = _skeleton(source)
-    replacements = [(origin[s][0], origin[e - 1][1], kind) for s, e, kind in _matches(visible)]
+    sk = _Skeleton(source)
+    replacements = [(*sk.source_span(s, e), kind) for s, e, kind in _matches(sk.text)]
     out, found = _replace(source, _merge(replacements))
     out, more = redact(out)
     return out, found + [k for k in more if k not in found]

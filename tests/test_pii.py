@@ -128,3 +128,14 @@ def test_flag_notes_and_edit_summaries_are_redacted(app, make_user):
         assert "3201231508900001" not in db.session.scalar(sa.select(Flag.note))
         summaries = db.session.scalars(sa.select(Revision.comment).where(Revision.post_id == qid)).all()
         assert not any("081234567890" in s for s in summaries)
+
+
+def test_format_character_class_matches_unicodedata():
+    import unicodedata
+
+    from core.pii import _format_chars
+
+    pattern = _format_chars()
+    for cp in list(range(0x20000)) + list(range(0xE0000, 0xE1000)):
+        ch = chr(cp)
+        assert bool(pattern.match(ch)) == (unicodedata.category(ch) == "Cf"), hex(cp)
