@@ -81,6 +81,9 @@ class Escalation(db.Model):
     target: Mapped[str] = mapped_column(sa.String(120), index=True)
     service: Mapped[str | None] = mapped_column(sa.String(80), index=True)
     summary: Mapped[str] = mapped_column(sa.String(500), default="")
+    # What the citizen searched and read in this session before asking for
+    # help (redacted), if they chose to attach it: [{"kind", "ref", "at"}].
+    trail: Mapped[list] = mapped_column(sa.JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 

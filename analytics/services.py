@@ -88,16 +88,39 @@ def new_reference() -> str:
     return f"LYN-{date.today():%y%m}-{secrets.token_hex(3).upper()}"
 
 
-def escalate(target: str, service: str | None, summary: str) -> Escalation:
+def escalate(target: str, service: str | None, summary: str, trail: list | None = None) -> Escalation:
     summary = redact(summary[:500].strip())[:500]
+    clean_trail = []
+    for item in (trail or [])[-12:]:
+        if isinstance(item, (list, tuple)) and len(item) == 3:
+            kind, ref, at = (str(x)[:200] for x in item)
+            if kind in ("search", "page", "thread"):
+                clean_trail.append([kind, redact(ref)[:200] if kind == "search" else ref[:80], at[:16]])
     with write_transaction():
         for _ in range(5):
             reference = new_reference()
             if not db.session.scalar(sa.select(Escalation.id).where(Escalation.reference == reference)):
                 break
-        row = Escalation(reference=reference, target=target, service=service, summary=summary)
+        row = Escalation(reference=reference, target=target, service=service, summary=summary, trail=clean_trail)
         db.session.add(row)
     return row
+
+
+def escalation_by_reference(reference: str) -> Escalation | None:
+    return db.session.scalar(sa.select(Escalation).where(Escalation.reference == reference))
+
+
+def recent_escalations(limit: int = 20) -> list[Escalation]:
+    return list(db.session.scalars(sa.select(Escalation).order_by(Escalation.created_at.desc()).limit(limit)))
+
+
+def log_escalation_view(user, row: Escalation) -> None:
+    """Staff looking at what a citizen did is recorded (UU PDP: access to
+    personal activity is accountable)."""
+    from core.models import audit
+
+    with write_transaction():
+        audit(user, "escalation.view", "escalation", row.id, reference=row.reference)
 
 
 def survey_period(now=None) -> str:

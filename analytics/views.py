@@ -58,12 +58,65 @@ def _target(raw: str | None) -> tuple[str, str | None, str] | None:
     return None
 
 
+# ---------------------------------------------------------------- session trail (for the contact centre)
+
+TRAIL_LENGTH = 12
+
+
+def _remember(kind: str, ref: str) -> None:
+    """What this visitor searched and read, newest last, kept in their own
+    session cookie; attached to an escalation only if they agree."""
+    from datetime import datetime, timezone
+
+    trail = list(session.get("trail") or [])[-(TRAIL_LENGTH - 1):]
+    if trail and trail[-1][:2] == [kind, ref]:
+        return
+    trail.append([kind, ref, datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M")])
+    session["trail"] = trail
+
+
+def trail_for_display(raw) -> list[dict]:
+    """The trail with titles and links, for the citizen's preview and the
+    agent's page (only what exists and may be shown)."""
+    from core.urls import path_for
+    from kb.queries import service_or_none
+
+    out = []
+    for item in raw or []:
+        if not isinstance(item, (list, tuple)) or len(item) != 3:
+            continue
+        kind, ref, at = (str(x)[:200] for x in item)
+        if kind == "search":
+            out.append({"kind": kind, "label": ref, "url": path_for("search.results") + "?q=" + ref, "at": at})
+        elif kind == "page":
+            service = service_or_none(ref[:80])
+            if service is not None:
+                out.append({"kind": kind, "label": service.title, "url": path_for("kb.service", slug=service.slug),
+                            "at": at})
+        elif kind == "thread" and parse_int(ref):
+            from forum.policy import is_public
+            from forum.queries import question_or_none
+
+            q = question_or_none(parse_int(ref))
+            if q is not None and is_public(q):
+                out.append({"kind": kind, "label": q.title, "url": path_for("forum.question", question_id=q.id),
+                            "at": at})
+    return out
+
+
 # ---------------------------------------------------------------- ask funnel (observed, not intrusive)
 
 @bp.after_app_request
 def _observe_funnel(response):
     endpoint, method = request.endpoint, request.method
     try:
+        if method == "GET" and response.status_code == 200:
+            if endpoint == "kb.service":
+                _remember("page", request.view_args.get("slug", "")[:80])
+            elif endpoint == "forum.question":
+                _remember("thread", str(request.view_args.get("question_id", "")))
+            elif endpoint == "search.results" and (request.args.get("q") or "").strip():
+                _remember("search", svc.redact(request.args["q"].strip()[:200])[:200])
         if endpoint == "forum.ask" and method == "GET" and response.status_code == 200:
             session["ask_funnel"] = secrets.token_hex(16)
             svc.funnel_event(session["ask_funnel"], "opened", service=_known_service(request.args.get("layanan")))
@@ -140,13 +193,50 @@ def contact():
         abort(404, _("Halaman yang dirujuk tidak dikenal."))
     service = service_or_none(target[1]) if target[1] else None
     reference = None
+    trail = trail_for_display(session.get("trail"))
     if request.method == "POST":
         rate_check("escalate")
-        row = svc.escalate(target[0], target[1], request.form.get("summary", ""))
+        attach = request.form.get("lampirkan") == "1"
+        row = svc.escalate(target[0], target[1], request.form.get("summary", ""),
+                           trail=list(session.get("trail") or []) if attach else [])
         reference = row.reference
         if session.get("ask_funnel"):
             svc.funnel_event(session.pop("ask_funnel"), "escalated", service=target[1])
-    return render_template("analytics/contact.html", target=target, service=service, reference=reference)
+    return render_template("analytics/contact.html", target=target, service=service, reference=reference,
+                           trail=trail)
+
+
+# ---------------------------------------------------------------- contact-centre lookup
+
+REFERENCE_RE = __import__("re").compile(r"^LYN-\d{4}-[0-9A-F]{6}$")
+
+
+@bp.route("/agen", methods=["GET"])
+@require_capability("assist")
+def agent_lookup():
+    """Contact-centre staff type the reference number a citizen reads out."""
+    raw = (request.args.get("rujukan") or "").strip().upper()[:20]
+    if raw:
+        if REFERENCE_RE.match(raw):
+            return redirect(url_for("analytics.agent_escalation", reference=raw))
+        flash(_("Nomor rujukan berbentuk LYN-YYMM-XXXXXX, misalnya LYN-2611-3FA9C2."), "error")
+    return render_template("analytics/agent_lookup.html", recent=svc.recent_escalations()), (400 if raw else 200)
+
+
+@bp.route("/agen/rujukan/<reference>")
+@require_capability("assist")
+def agent_escalation(reference: str):
+    from flask_login import current_user
+
+    from kb.queries import service_or_none
+
+    row = svc.escalation_by_reference(reference.strip().upper()[:20])
+    if row is None:
+        abort(404, _("Nomor rujukan tidak ditemukan. Periksa kembali dengan warga."))
+    svc.log_escalation_view(current_user, row)
+    service = service_or_none(row.service) if row.service else None
+    return render_template("analytics/agent_escalation.html", row=row, service=service,
+                           target=_target(row.target), trail=trail_for_display(row.trail))
 
 
 # ---------------------------------------------------------------- SKM survey

@@ -20,6 +20,7 @@ class Role(str, enum.Enum):
     MEMBER = "member"
     MODERATOR = "moderator"
     KNOWLEDGE_MANAGER = "knowledge_manager"
+    AGENT = "agent"
     ADMIN = "admin"
 
     @property
@@ -28,6 +29,7 @@ class Role(str, enum.Enum):
             "member": "Anggota",
             "moderator": "Moderator",
             "knowledge_manager": "Pengelola Pengetahuan",
+            "agent": "Petugas Kontak Layanan",
             "admin": "Admin",
         }[self.value]
 
@@ -37,8 +39,11 @@ class Role(str, enum.Enum):
 CAPABILITIES: dict[Role, frozenset[str]] = {
     Role.MEMBER: frozenset({"post", "vote", "flag"}),
     Role.MODERATOR: frozenset({"post", "vote", "flag", "moderate"}),
-    Role.KNOWLEDGE_MANAGER: frozenset({"post", "vote", "flag", "curate"}),
-    Role.ADMIN: frozenset({"post", "vote", "flag", "moderate", "curate", "admin"}),
+    Role.KNOWLEDGE_MANAGER: frozenset({"post", "vote", "flag", "curate", "assist"}),
+    # Contact-centre staff: look up a citizen's reference number and see what
+    # they already searched and read ("assist").
+    Role.AGENT: frozenset({"post", "vote", "flag", "assist"}),
+    Role.ADMIN: frozenset({"post", "vote", "flag", "moderate", "curate", "assist", "admin"}),
 }
 
 

@@ -211,3 +211,42 @@ def test_csv_cells_starting_with_tab_or_cr_are_neutralised():
     for cell in ("=1+1", "+1", "-1", "@SUM(1)", "\t=1", "\r=1", "  =1", "\n=1"):
         assert csv_cell(cell).startswith("'"), cell
     assert csv_cell("ktp hilang") == "ktp hilang" and csv_cell(5) == 5
+
+
+def test_contact_centre_agent_sees_what_the_citizen_searched_and_read(app, client, make_user):
+    client.get("/cari?q=skck+hilang+3201231508900001")
+    client.get("/layanan/skck")
+    page = client.get("/hubungi?target=service:skck").get_data(as_text=True)
+    assert "Yang sudah Anda cari dan baca" in page and "skck hilang [NIK/KK disamarkan]" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    html = client.post("/hubungi", data={"csrf_token": token, "target": "service:skck", "lampirkan": "1",
+                                         "summary": "SKCK saya hilang sebelum dipakai"}).get_data(as_text=True)
+    reference = re.search(r'class="reference">(LYN-\d{4}-[0-9A-F]{6})<', html).group(1)
+    make_user("u_agent", role=Role.AGENT)
+    agent = login_client(app, "u_agent")
+    resp = agent.get(f"/agen?rujukan={reference.lower()}")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(reference)
+    text = agent.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "SKCK saya hilang" in text and "skck hilang [NIK/KK disamarkan]" in text and "/layanan/skck" in text
+    assert "3201231508900001" not in text
+    assert agent.get("/agen/rujukan/LYN-0000-000000").status_code == 404
+    assert agent.get("/agen?rujukan=bukan-nomor").status_code == 400
+    with app.app_context():
+        from core.models import AuditLog
+
+        assert db.session.scalar(sa.select(AuditLog.action).where(AuditLog.action == "escalation.view"))
+    # citizens and other members cannot look references up
+    for role in ("anon", "member"):
+        if role == "member":
+            make_user("u_member")
+        resp = act_as(app, role, "GET", f"/agen/rujukan/{reference}", {})
+        assert resp.status_code in (302, 403)
+
+
+def test_the_trail_is_attached_only_if_the_citizen_agrees(app, client):
+    client.get("/cari?q=paspor+hilang")
+    page = client.get("/hubungi?target=service:skck").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/hubungi", data={"csrf_token": token, "target": "service:skck"})
+    with app.app_context():
+        assert db.session.scalar(sa.select(Escalation.trail)) == []
