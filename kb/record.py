@@ -241,22 +241,25 @@ class ServiceRecord:
         return list(self.sources.get(group, ()))
 
     def citations(self) -> list[tuple[str, str, str]]:
-        """Every source string with the field group it belongs to and where:
-        [(group, field path, source)], legal basis included as its own group."""
-        out = [("legal_basis", f"legal_basis[{i}]", s) for i, s in enumerate(self.legal_basis, 1)]
+        """Every source string with the field group it belongs to and its
+        field path: [(group, path, source)], legal basis as its own group."""
+        def each(group: str, where: str, sources) -> list[tuple[str, str, str]]:
+            return [(group, f"{where}[{k}]", s) for k, s in enumerate(sources, 1)]
+
+        out = each("legal_basis", "legal_basis", self.legal_basis)
         for group in GROUPS:
-            out += [(group, f"sources.{group}", s) for s in self.sources.get(group, ())]
+            out += each(group, f"sources.{group}", self.sources.get(group, ()))
         for name, items in (("requirements", self.requirements), ("steps", self.steps)):
             for i, item in enumerate(items, 1):
-                out += [(name, f"{name}[{i}].sources", s) for s in item.sources]
+                out += each(name, f"{name}[{i}].sources", item.sources)
         for i, fee in enumerate(self.fees, 1):
-            out += [("fees", f"fees[{i}].sources", s) for s in fee.sources]
+            out += each("fees", f"fees[{i}].sources", fee.sources)
             for j, ex in enumerate(fee.exemptions, 1):
-                out += [("fees", f"fees[{i}].exemptions[{j}].sources", s) for s in ex.sources]
+                out += each("fees", f"fees[{i}].exemptions[{j}].sources", ex.sources)
         for name, part in self.duration.parts():
-            out += [("duration", f"duration.{name}.sources", s) for s in part.sources]
+            out += each("duration", f"duration.{name}.sources", part.sources)
         for i, ch in enumerate(self.channels, 1):
-            out += [("channels", f"channels[{i}].sources", s) for s in ch.sources]
+            out += each("channels", f"channels[{i}].sources", ch.sources)
         return out
 
     def cited_regulations(self) -> set[tuple[str, str]]:
@@ -360,13 +363,13 @@ class Checker:
         return text
 
     def integer(self, value: Any, where: str, *, required: bool = False, low: int = 0,
-                high: int = MAX_FEE, what: str = "bilangan bulat") -> int | None:
+                high: int = MAX_FEE, what: str = "bilangan bulat tanpa titik atau huruf") -> int | None:
         if value is None:
             if required:
                 self.add(where, f"wajib diisi: {what}")
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            self.add(where, f"harus {what} tanpa titik atau huruf (tertulis: {value!r})")
+            self.add(where, f"harus {what} (tertulis: {value!r})")
             return None
         if not low <= value <= high:
             self.add(where, f"harus antara {low:,} dan {high:,} (tertulis: {value:,})".replace(",", "."))
