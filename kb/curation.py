@@ -75,15 +75,19 @@ def validate(snapshot: dict) -> ServiceRecord:
     the record's shape, then the registry rules that refuse a load (unknown
     or repealed regulations, non-official links).  Missing sources are
     allowed in a draft; publishing refuses them."""
-    try:
-        record = ServiceRecord.from_dict(snapshot)
-    except RecordError as exc:
-        raise CurationError("Periksa kembali isian draf.", dict(exc.problems))
+    record = _shape(snapshot)
     problems = {f.field: f.message for f in lint_record(record, current_registry())
                 if f.severity == ERROR and f.field != "last_reviewed"}
     if problems:
         raise CurationError("Periksa kembali isian draf.", problems)
     return record
+
+
+def _shape(snapshot: dict) -> ServiceRecord:
+    try:
+        return ServiceRecord.from_dict(snapshot)
+    except RecordError as exc:
+        raise CurationError("Periksa kembali isian draf.", dict(exc.problems))
 
 
 def _refuse_unchecked(record: ServiceRecord, what: str) -> None:
@@ -186,7 +190,7 @@ def publish_draft(reviewer: User, draft_id: int, note: str = "") -> ServiceDraft
         if service.version != draft.base_version:
             raise CurationConflict(f"Halaman ini sudah berubah (versi {service.version}) sejak draf dibuat dari versi "
                                    f"{draft.base_version}. Buat draf baru dari versi terbaru.")
-        record = validate(draft.snapshot)
+        record = _shape(draft.snapshot)
         _refuse_unchecked(record, "Draf ini belum dapat diterbitkan")
         record = ServiceRecord.from_dict({**record.to_dict(), "last_reviewed": date.today().isoformat()})
         credit = f" Usulan dari jawaban warga @{draft.credited_user.username}." if draft.credited_user else ""
