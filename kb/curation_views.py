@@ -86,12 +86,29 @@ def form_from_snapshot(s: dict) -> dict:
     return values
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML without anchors and aliases: an editor box never needs
+    them, and aliases can make a tiny text expand into a huge structure."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "alias (*) tidak didukung", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+MAX_BOX = 50_000  # characters in one YAML box
+
+
 def _yaml_box(form, name: str, errors: dict):
     text = (form.get(name) or "").replace("\r\n", "\n")
     if not text.strip():
         return None
+    if len(text) > MAX_BOX:
+        errors[name] = f"terlalu panjang ({len(text)} karakter, maksimal {MAX_BOX})"
+        return None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"baris {mark.line + 1}: " if mark else ""
@@ -277,10 +294,19 @@ def _raw_regulation(form) -> dict:
             "checked": form.get("checked", "").strip() or None, "note": form.get("note", "").strip() or None}
 
 
-@bp.route("/kelola/regulasi/baru", methods=["GET", "POST"], defaults={"key": None})
+@bp.route("/kelola/regulasi/baru", methods=["GET", "POST"])
+@require_capability("curate")
+def curation_regulation_new():
+    return _regulation_page(None)
+
+
 @bp.route("/kelola/regulasi/<key>/sunting", methods=["GET", "POST"])
 @require_capability("curate")
-def curation_regulation_edit(key: str | None):
+def curation_regulation_edit(key: str):
+    return _regulation_page(key)
+
+
+def _regulation_page(key: str | None):
     reg = None
     if key is not None:
         reg = db.session.scalar(sa.select(Regulation).where(Regulation.key == key))

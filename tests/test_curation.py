@@ -484,3 +484,27 @@ def test_content_reload_with_a_new_fee_flags_faq(app, staff, tmp_path):
         path.write_text(path.read_text().replace("amount: 30000", "amount: 40000"))
         load_content(folder)
         assert db.session.get(ServiceFaq, faq.id).stale_since is not None
+
+
+ODD_BOXES = ["- label: x\n  kind: fixed\n  amount: 99999999999999999999999", "a: &x [1, 2]\nb: *x",
+             "!!python/object/apply:os.system ['true']", "- [1, [2, [3]]]", "- 2026-01-01", "{a: b}", "- null",
+             "- label: x\n  kind: range\n  min: 1.5\n  max: true", "processing: {max: -1, unit: months}",
+             "- kind: online\n  name: x\n  url: javascript:alert(1)", "x" * 60_000, "- ²\n- \u202e"]
+
+
+def test_editor_and_registry_form_answer_odd_input_without_500(app, staff, sourced):
+    km = login_client(app, "u_km")
+    base = edit_form(km, "uji-sim", submit="save")
+    for odd in ODD_BOXES:
+        for name in ("requirements", "fees", "duration", "steps", "channels", "sources_fees", "legal_basis",
+                     "aliases", "contact_website", "local_variation"):
+            resp = km.post("/kelola/layanan/uji-sim/sunting", data={**base, name: odd})
+            assert resp.status_code in (302, 400), (name, odd[:40], resp.status_code)
+    token = csrf_from(km.get("/kelola/regulasi").get_data(as_text=True))
+    form = {"csrf_token": token, "id": "pp-2-2026", "type": "PP", "number": "2", "year": "2026", "title": "X",
+            "status": "in_force", "checked": "2026-11-25"}
+    for key, odd in (("year", "²"), ("year", "99999999999999999999"), ("checked", "2026-13-45"), ("type", "Qanun"),
+                     ("status", "hampir"), ("amended_by", "!! ??"), ("url", "javascript:alert(1)"), ("id", "../x"),
+                     ("replaced_by", "pp-59-2018"), ("number", "")):
+        resp = km.post("/kelola/regulasi/baru", data={**form, key: odd})
+        assert resp.status_code == 400, (key, odd, resp.status_code)
