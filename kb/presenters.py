@@ -167,13 +167,15 @@ class PageView:
 
     @property
     def fee_summary(self) -> tuple[str, int | None]:
-        """("free" | "from" | "maximum" | "by_region" | "none", amount)."""
+        """("free" | "partly_free" | "from" | "maximum" | "by_region" | "none", amount)."""
         fees = self.fees
         if not fees:
             return "none", None
         if all(f.get("kind") == "free" for f in fees):
             return "free", None
         low = self.service.lowest_fee
+        if any(f.get("kind") == "free" for f in fees):
+            return "partly_free", low
         if low is not None:
             return "from", low
         maxima = [f["amount"] for f in fees if f.get("kind") == "maximum" and f.get("amount") is not None]

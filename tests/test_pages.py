@@ -66,6 +66,7 @@ def test_service_page_shows_sources_exemptions_units_and_marks(app, client):
     assert html.index("Mulai Rp10.000") < html.index('id="persyaratan"')  # the answer on the first screen
     nikah = text(client.get("/layanan/uji-nikah"))
     assert "Masa tunggu wajib" in nikah and "minimal 10 hari kerja" in nikah
+    assert "Sebagian gratis; lainnya mulai Rp600.000" in nikah  # a free option is not hidden behind "from"
     assert "Warga tidak mampu secara ekonomi" in nikah and "Surat keterangan tidak mampu" in nikah
     assert "<script" not in html.split("<body")[1]  # no JS needed
 
