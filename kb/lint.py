@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .record import FIELD_LABELS, GROUPS, ServiceRecord, parse_source
+from .record import FIELD_LABELS, ServiceRecord, parse_source
 from .registry import Registry, RegulationEntry
 
 ERROR, LINT, WARNING = "error", "lint", "warning"
@@ -119,5 +119,3 @@ def lint_regulations(entries: list[tuple[str, str, RegulationEntry]], registry: 
             out.append((rel, Finding(f"{where}.url", f"{reg.url} bukan domain resmi (lihat official_domains.yml)")))
     return out
 
-
-GROUP_NAMES = GROUPS

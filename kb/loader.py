@@ -273,8 +273,9 @@ def write_parsed(parsed: ParsedContent, rendered: dict[str, str] | None = None) 
                                          description=a.get("description") or "")
     db.session.flush()
     changed_regulations = []
-    # Regulations first (a page may cite one added in the same load), amendments
-    # and successors before what they amend or replace is marked.
+    # Regulations before pages (the citation index refers to them); their
+    # changes are propagated after the pages are saved, so a page loaded in
+    # the same run is flagged with its new content.
     for entry in parsed.regulations:
         result = save_regulation(entry, propagate=False)
         report.regulations += result.changed
@@ -293,5 +294,5 @@ def write_parsed(parsed: ParsedContent, rendered: dict[str, str] | None = None) 
     return report
 
 
-__all__ = ["ContentError", "ContentProblem", "ERROR", "LoadReport", "ParsedContent", "load_directory",
-           "parse_directory", "split_front_matter", "write_parsed"]
+__all__ = ["ContentError", "ContentProblem", "ERROR", "LoadReport", "OfficialDomains", "ParsedContent",
+           "load_directory", "parse_directory", "split_front_matter", "write_parsed"]
