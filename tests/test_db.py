@@ -79,4 +79,4 @@ def test_regulation_status_enforced_by_database(app):
         with pytest.raises(IntegrityError):
             with write_transaction():
                 db.session.add(Regulation(key="pp-1-2099", type="PP", number="1", year=2099, title="x",
-                                          status="hampir-dicabut", checked=date(2026, 1, 1)))
+                                          status="dicabut", checked=date(2026, 1, 1)))
