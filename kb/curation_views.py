@@ -15,7 +15,7 @@ from core.security import require_capability
 
 from . import bp
 from . import curation as cur
-from .models import Regulation, ServiceCitation, ServiceDraft, ServiceFaq
+from .models import Agency, Category, Regulation, ServiceCitation, ServiceDraft, ServiceFaq
 from .presenters import KIND_LABELS, snapshot_diff
 from .queries import service_or_none
 from .record import GROUPS
@@ -71,6 +71,7 @@ def _lines(text: str) -> list[str]:
 def form_from_snapshot(s: dict) -> dict:
     values = {
         "title": s.get("title", ""), "summary": s.get("summary", ""), "aliases": ", ".join(s.get("aliases") or []),
+        "agency": s.get("agency", ""), "category": s.get("category", ""),
         "local_variation": s.get("local_variation") or "", "legal_basis": "\n".join(s.get("legal_basis") or []),
         "notes": s.get("notes") or "",
     }
@@ -126,11 +127,11 @@ def _items_box(form, name: str, errors: dict):
 
 def snapshot_from_form(form, base: dict) -> tuple[dict, dict]:
     """(snapshot in the record's shape, YAML syntax errors by input name).
-    What the editor does not show (slug, agency, category, review date)
-    comes from ``base``."""
+    What the editor does not change (slug, review date) comes from ``base``."""
     errors: dict = {}
     snapshot = {
-        "slug": base["slug"], "agency": base["agency"], "category": base["category"],
+        "slug": base["slug"], "agency": form.get("agency") or base["agency"],
+        "category": form.get("category") or base["category"],
         "title": form.get("title", ""), "summary": form.get("summary", ""),
         "aliases": [a.strip() for a in form.get("aliases", "").split(",") if a.strip()],
         "legal_basis": _lines(form.get("legal_basis")),
@@ -197,8 +198,11 @@ def curation_edit(slug: str):
             values = dict(request.form)
     else:
         values = form_from_snapshot(draft.snapshot if draft else current)
+    agencies = db.session.execute(sa.select(Agency.slug, Agency.name).order_by(Agency.name)).all()
+    categories = db.session.execute(sa.select(Category.slug, Category.name).order_by(Category.position)).all()
     return render_template("kb/kelola/edit.html", service=service, draft=draft, values=values, errors=errors,
-                           errors_for=_errors_for(errors), kind_labels=KIND_LABELS), (400 if errors else 200)
+                           errors_for=_errors_for(errors), kind_labels=KIND_LABELS, agencies=agencies,
+                           categories=categories), (400 if errors else 200)
 
 
 @bp.route("/kelola/draf/<int:draft_id>", methods=["GET", "POST"])

@@ -155,6 +155,8 @@ def test_editor_can_add_every_part_of_the_shape(app, staff, sourced):
     data["duration"] += "lead_time:\n  min: 1\n  max: 5\n  unit: working_days\n"
     data["channels"] += "- kind: app\n  name: Simkah\n  url: https://simkah4.kemenag.go.id\n"
     data["local_variation"] = "Jadwal akad di luar KUA diatur tiap kecamatan."
+    assert '<option value="uji-kua" selected>' in km.get("/kelola/layanan/uji-nikah/sunting").get_data(as_text=True)
+    data["agency"] = "uji-polri"  # a service that moved to another agency
     assert km.post("/kelola/layanan/uji-nikah/sunting", data=data).status_code == 302
     with app.app_context():
         snapshot = db.session.scalars(sa.select(ServiceDraft).order_by(ServiceDraft.id.desc())).first().snapshot
@@ -162,6 +164,9 @@ def test_editor_can_add_every_part_of_the_shape(app, staff, sourced):
     assert snapshot["requirements"][2] == {"text": "Akta kelahiran", "sources": ["pp-59-2018 Pasal 6"]}
     assert snapshot["duration"]["lead_time"] == {"min": 1, "max": 5, "unit": "working_days"}
     assert snapshot["channels"][-1]["kind"] == "app" and snapshot["local_variation"].startswith("Jadwal")
+    assert snapshot["agency"] == "uji-polri" and snapshot["category"] == "uji-agama"
+    data["agency"] = "tidak-ada"
+    assert "agency: " in km.post("/kelola/layanan/uji-nikah/sunting", data=data).get_data(as_text=True)
 
 
 def test_invalid_edit_is_refused_and_kept(app, staff, sourced):
