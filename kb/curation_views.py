@@ -57,6 +57,15 @@ class _Dumper(yaml.SafeDumper):
         return super().increase_indent(flow, False)
 
 
+def _short_lists_inline(dumper, data):
+    """``sources: [pp-76-2020, "perpol-6-2023 Pasal 17"]`` as in content/README.md."""
+    inline = bool(data) and all(isinstance(x, str) for x in data) and sum(len(x) + 2 for x in data) < 90
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=inline)
+
+
+_Dumper.add_representer(list, _short_lists_inline)
+
+
 def to_yaml(value) -> str:
     if value in (None, [], {}):
         return ""
