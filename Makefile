@@ -6,7 +6,7 @@ FLASK   = $(VENV)/bin/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test test-pg install clean bench-search
+.PHONY: run test test-pg check-content install clean bench-search
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ run: install
 
 test: install
 	$(PY) -m pytest
+
+# Lint the bundled content (content/README.md): no database needed, exit 1 on any problem.
+check-content: install
+	$(FLASK) content check
 
 # The same suite on PostgreSQL: a throw-away server (data in a temp folder
 # the postgres user can reach) on loopback, stopped and removed afterwards.

@@ -1,5 +1,5 @@
-"""Command-line interface: ``flask init-db``, ``flask content load``,
-``flask create-user``."""
+"""Command-line interface: ``flask init-db``, ``flask content check``,
+``flask content load``, ``flask create-user``."""
 from __future__ import annotations
 
 import click
@@ -38,12 +38,17 @@ def init_db() -> list[str]:
     done = []
     tables = set(sa.inspect(db.engine).get_table_names())
     if "alembic_version" not in tables and tables & set(db.metadata.tables):
-        # Bring it to the *baseline* schema (not today's models: later
-        # migrations add their own tables and columns), stamp, upgrade.
-        baseline = baseline_schema()
+        # Bring it to the baseline's schema (not the models': later migrations
+        # change tables), stamp it as the baseline, then migrate as usual.
+        baseline = baseline_metadata()
         done += [f"kolom ditambahkan: {name}" for name in add_missing_columns(baseline)]
-        db.metadata.create_all(db.engine, tables=[db.metadata.tables[name] for name in baseline
-                                                  if name in db.metadata.tables and name not in tables])
+        missing = [t for name, t in baseline.tables.items() if name not in tables]
+        if missing:  # tables newer than that database; the baseline has them all
+            import warnings
+
+            with warnings.catch_warnings():  # the questions <-> answers key cycle cannot be sorted
+                warnings.simplefilter("ignore", sa.exc.SAWarning)
+                baseline.create_all(db.engine, tables=missing)
         done += [f"indeks ditambahkan: {name}" for name in add_missing_indexes(baseline)]
         stamp(revision=BASELINE)
         done.append(f"basis data lama ditandai sebagai revisi {BASELINE}")
@@ -63,47 +68,51 @@ def _current_revision() -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def baseline_schema() -> dict[str, dict[str, set[str]]]:
-    """Tables of the baseline migration with their columns and indexes, read
-    by running it against a throw-away in-memory SQLite database."""
+def baseline_metadata():
+    """The schema of the baseline migration, built in a throw-away in-memory
+    SQLite database and reflected (pre-migration databases are SQLite)."""
     import importlib.util
-    from pathlib import Path
+    import os
 
     import sqlalchemy as sa
+    from alembic.migration import MigrationContext
     from alembic.operations import Operations
-    from alembic.runtime.migration import MigrationContext
 
     from . import MIGRATIONS_DIR
 
-    path = next(Path(MIGRATIONS_DIR, "versions").glob(f"*_{BASELINE}_*.py"))
-    spec = importlib.util.spec_from_file_location(f"_baseline_{BASELINE}", path)
+    folder = os.path.join(MIGRATIONS_DIR, "versions")
+    name = next(f for f in os.listdir(folder) if f.endswith(f"{BASELINE}_baseline_schema.py"))
+    spec = importlib.util.spec_from_file_location("layanan_baseline", os.path.join(folder, name))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     engine = sa.create_engine("sqlite://")
     with engine.begin() as conn:
-        with Operations.context(MigrationContext.configure(conn, opts={"render_as_batch": True})):
+        with Operations.context(MigrationContext.configure(conn)):
             module.upgrade()
-        inspector = sa.inspect(conn)
-        schema = {name: {"columns": {c["name"] for c in inspector.get_columns(name)},
-                         "indexes": {ix["name"] for ix in inspector.get_indexes(name)}}
-                  for name in inspector.get_table_names()}
+    metadata = sa.MetaData()
+    metadata.reflect(engine)
     engine.dispose()
-    return schema
+    return metadata
 
 
-def add_missing_columns(baseline: dict) -> list[str]:
+def add_missing_columns(reference) -> list[str]:
+    """Columns of ``reference`` (the baseline) that the database lacks, with
+    the models' defaults where the models still have the column."""
     import sqlalchemy as sa
 
     inspector = sa.inspect(db.engine)
     added = []
     with db.engine.begin() as conn:
-        for table in db.metadata.sorted_tables:
-            if not inspector.has_table(table.name) or table.name not in baseline:
+        for table in reference.tables.values():
+            if not inspector.has_table(table.name):
                 continue
             existing = {c["name"] for c in inspector.get_columns(table.name)}
+            model = db.metadata.tables.get(table.name)
             for column in table.columns:
-                if column.name in existing or column.name not in baseline[table.name]["columns"]:
+                if column.name in existing:
                     continue
+                if model is not None and column.name in model.c:
+                    column = model.c[column.name]
                 default = column.default.arg if column.default is not None and column.default.is_scalar else None
                 if not column.nullable and default is None:
                     raise click.ClickException(
@@ -117,17 +126,15 @@ def add_missing_columns(baseline: dict) -> list[str]:
     return added
 
 
-def add_missing_indexes(baseline: dict) -> list[str]:
+def add_missing_indexes(reference) -> list[str]:
     import sqlalchemy as sa
 
     inspector = sa.inspect(db.engine)
     added = []
-    for table in db.metadata.sorted_tables:
-        if table.name not in baseline or not inspector.has_table(table.name):
-            continue
+    for table in reference.tables.values():
         existing = {ix["name"] for ix in inspector.get_indexes(table.name)}
         for index in table.indexes:
-            if index.name not in existing and index.name in baseline[table.name]["indexes"]:
+            if index.name not in existing:
                 index.create(db.engine)
                 added.append(index.name)
     return added
@@ -142,7 +149,30 @@ def init_db_command() -> None:
     click.echo("Basis data siap.")
 
 
-content_cli = AppGroup("content", help="Load content folders (services, categories, agencies).")
+content_cli = AppGroup("content", help="Check and load content folders (services, registry, agencies, threads).")
+
+
+@content_cli.command("check")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+def content_check(directory: str | None) -> None:
+    """Lint DIRECTORY (default: the bundled content/) without a database.
+
+    Prints every problem as ``file: field: message``, then the warnings;
+    exits 1 if there is any problem (warnings alone do not fail)."""
+    from .contentio import check_content
+
+    directory = directory or current_app.config["CONTENT_DIR"]
+    result = check_content(directory)
+    for problem in result.errors:
+        click.echo(str(problem))
+    if result.warnings:
+        click.echo(f"\nPeringatan ({len(result.warnings)}):")
+        for problem in result.warnings:
+            click.echo(f"  {problem}")
+    if result.errors:
+        click.echo(f"\n{directory}: {len(result.errors)} masalah, {len(result.warnings)} peringatan.")
+        raise SystemExit(1)
+    click.echo(f"{directory}: tidak ada masalah ({len(result.warnings)} peringatan).")
 
 
 @content_cli.command("load")

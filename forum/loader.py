@@ -11,9 +11,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from core.contentio import ContentError, ContentProblem, parse_yaml, read_text
+from core.contentio import LINT, ContentError, ContentProblem, parse_yaml, read_text
 from core.extensions import db
 from core.models import Role, User
+from core.usernames import imitates_official
 
 from .models import Answer, Comment, Post, Question
 from .services import (BODY_MAX, BODY_MIN, COMMENT_MAX, COMMENT_MIN, MAX_SERVICES, MAX_TAGS, TAG_RE, TITLE_MAX,
@@ -34,10 +35,11 @@ class SeedComment:
 @dataclass
 class SeedAnswer:
     author: str
-    body: str
+    body: str  # as stored: the file's body plus a "Sumber:" list built from ``sources``
     when: datetime
     accepted: bool
     comments: list[SeedComment]
+    sources: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -52,6 +54,17 @@ class SeedThread:
     services: list[str]
     comments: list[SeedComment]
     answers: list[SeedAnswer]
+
+
+@dataclass
+class ParsedThreads:
+    threads: list[SeedThread] = field(default_factory=list)
+    problems: list[ContentProblem] = field(default_factory=list)
+
+    def raise_for_errors(self) -> None:
+        blocking = [p for p in self.problems if p.blocks_load]
+        if blocking:
+            raise ContentError(blocking)
 
 
 @dataclass
@@ -89,6 +102,10 @@ class _Checker:
         if not isinstance(value, str) or not USER_RE.match(value):
             self.add(f"{where}.author", "wajib: nama pengguna 3–40 karakter (huruf, angka, . _ -)")
             return ""
+        if imitates_official(value):
+            self.problems.append(ContentProblem(
+                self.rel, f"{where}.author", f"'{value}' terdengar seperti petugas atau instansi resmi; pakai nama "
+                                             "warga biasa (hanya akun terverifikasi yang boleh tampil resmi)", LINT))
         return value
 
     def when(self, item: dict, key: str, where: str, default: datetime | None) -> datetime:
@@ -125,16 +142,87 @@ class _Checker:
         return out
 
 
-def parse_threads(directory: str | Path, *, extra_service_slugs: set[str] = frozenset()) -> list[SeedThread]:
-    from kb.models import Service
+class _Sources:
+    """Resolves an answer's ``sources`` and renders them as a Markdown list."""
 
+    def __init__(self, parsed, use_db: bool):
+        from kb.registry import Registry
+
+        self.registry = parsed.registry if parsed is not None else Registry()
+        self.services = {r.slug: r.title for _rel, r in (parsed.services if parsed is not None else [])}
+        if use_db:
+            from kb.loader import db_registry
+            from kb.models import Service
+
+            known = db_registry()
+            self.registry.regulations = {**known.regulations, **self.registry.regulations}
+            if parsed is None:
+                self.registry.domains = known.domains
+            for slug, title in db.session.execute(sa.select(Service.slug, Service.title)):
+                self.services.setdefault(slug, title)
+
+    def check(self, c: _Checker, raw, where: str) -> list[str]:
+        from kb.lint import cite_problem
+        from kb.record import parse_source
+
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            c.add(where, "harus berupa daftar sumber")
+            return []
+        out = []
+        for i, value in enumerate(raw, start=1):
+            w = f"{where}[{i}]"
+            if not isinstance(value, str) or not value.strip():
+                c.add(w, "harus teks: slug layanan, id registri peraturan, atau URL resmi")
+                continue
+            value = " ".join(value.split())
+            if value in self.services:
+                out.append(value)
+                continue
+            src = parse_source(value)
+            problem = cite_problem(value, self.registry) if src is not None else None
+            if src is None or (src.kind == "regulation" and src.ref not in self.registry.regulations):
+                c.add(w, f"'{value}' bukan slug layanan yang dikenal, id di registri peraturan, atau URL resmi")
+            elif problem is not None:
+                c.add(w, problem.message)
+            else:
+                out.append(value)
+        return out
+
+    def markdown(self, sources: list[str]) -> str:
+        from kb.record import parse_source
+
+        lines = []
+        for value in sources:
+            if value in self.services:
+                # the public path of kb.service, built here so `content check` needs no app
+                lines.append(f"- [{self.services[value]}](/layanan/{value})")
+                continue
+            src = parse_source(value)
+            if src.kind == "url":
+                lines.append(f"- <{src.ref}>")
+                continue
+            reg = self.registry.regulations[src.ref]
+            label = f"{reg.label} {src.locator}".strip()
+            lines.append(f"- [{label}]({reg.url}) tentang {reg.title}" if reg.url else f"- {label} tentang {reg.title}")
+        return "\n\n**Sumber:**\n\n" + "\n".join(lines) if lines else ""
+
+
+def parse_threads(directory: str | Path, *, parsed=None, use_db: bool = True) -> ParsedThreads:
+    """Parse and check ``threads/*.yml``; ``parsed`` (kb.loader.ParsedContent
+    of the same folder) supplies its services and registry.  Never raises
+    for content problems: they are in ``.problems`` with their severity."""
     root = Path(directory)
     folder = root / "threads"
+    result = ParsedThreads()
     if not folder.is_dir():
-        return []
-    problems: list[ContentProblem] = []
-    known_services = set(extra_service_slugs) | set(db.session.scalars(sa.select(Service.slug)))
-    threads: list[SeedThread] = []
+        return result
+    problems = result.problems
+    resolver = _Sources(parsed, use_db)
+    # a service file with problems of its own is still a known slug (no second report here)
+    known_services = set(resolver.services) | (parsed.service_files if parsed is not None else set())
+    threads = result.threads
     seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.yml")):
         rel = str(path.relative_to(root))
@@ -181,14 +269,25 @@ def parse_threads(directory: str | Path, *, extra_service_slugs: set[str] = froz
                 if not isinstance(a, dict):
                     c.add(w, "harus berupa pemetaan")
                     continue
-                c.known(a, {"author", "body", "date", "accepted", "comments"}, w)
+                c.known(a, {"author", "body", "date", "accepted", "comments", "sources"}, w)
                 a_when = c.when(a, "date", w, when)
                 accepted = a.get("accepted", False)
                 if not isinstance(accepted, bool):
                     c.add(f"{w}.accepted", "harus true atau false")
                     accepted = False
-                answers.append(SeedAnswer(c.author(a, w), c.text(a, "body", w, BODY_MIN, BODY_MAX), a_when, accepted,
-                                          c.comments(a.get("comments"), f"{w}.comments", a_when)))
+                sources = resolver.check(c, a.get("sources"), f"{w}.sources")
+                if accepted and not a.get("sources"):
+                    problems.append(ContentProblem(rel, f"{w}.sources", "jawaban yang diterima wajib menyebut sumber "
+                                                                        "(slug layanan, id registri, atau URL resmi)",
+                                                   LINT))
+                body = c.text(a, "body", w, BODY_MIN, BODY_MAX)
+                if body and sources:
+                    body += resolver.markdown(sources)
+                    if len(body) > BODY_MAX:
+                        c.add(f"{w}.sources", f"jawaban dengan daftar sumber terlalu panjang ({len(body)} karakter, "
+                                              f"maksimal {BODY_MAX})")
+                answers.append(SeedAnswer(c.author(a, w), body, a_when, accepted,
+                                          c.comments(a.get("comments"), f"{w}.comments", a_when), sources))
             if sum(a.accepted for a in answers) > 1:
                 c.add(f"{where}.answers", "paling banyak satu jawaban accepted: true")
             threads.append(SeedThread(
@@ -196,9 +295,7 @@ def parse_threads(directory: str | Path, *, extra_service_slugs: set[str] = froz
                 body=c.text(item, "body", where, BODY_MIN, BODY_MAX), when=when, tags=list(tags),
                 services=list(services), comments=c.comments(item.get("comments"), f"{where}.comments", when),
                 answers=answers))
-    if problems:
-        raise ContentError(problems)
-    return threads
+    return result
 
 
 def _seed_user(username: str, report: ThreadReport, cache: dict[str, User]) -> User:

@@ -7,18 +7,29 @@ from flask import Blueprint, jsonify, request, url_for
 from core.errors import json_error as _error
 from core.extensions import db
 
-from .models import Agency, Category, Service
+from .models import Agency, Category, Regulation, Service
+from .presenters import PageView
 from .queries import FULL_LOAD, service_or_none
-from .services import record_from_service
 
 bp = Blueprint("kb_api", __name__, url_prefix="/api/v1")
 
 
-def service_json(service: Service) -> dict:
-    data = record_from_service(service).to_dict()
-    data["agency"] = {"slug": service.agency.slug, "name": service.agency.name,
-                      "short_name": service.agency.short_name}
-    data["category"] = {"slug": service.category.slug, "name": service.category.name}
+def regulation_json(reg: Regulation) -> dict:
+    return {**reg.entry().to_dict(), "label": reg.label}
+
+
+def service_json(service: Service, regulations: dict | None = None) -> dict:
+    """The canonical record (the content file's shape: ``agency`` and
+    ``category`` are slugs) plus what it refers to, resolved: ``citations``
+    (every registry id it cites -> the registry entry), ``agency_info``,
+    ``category_info``), which groups are unverified, and links."""
+    page = PageView(service, regulations)
+    data = dict(service.record)
+    data["citations"] = {key: regulation_json(page.regs[key]) for key in page.cited_keys if key in page.regs}
+    data["unverified_groups"] = page.unsourced_groups
+    data["agency_info"] = {"slug": service.agency.slug, "name": service.agency.name,
+                           "short_name": service.agency.short_name, "website": service.agency.website}
+    data["category_info"] = {"slug": service.category.slug, "name": service.category.name}
     data["notes_html"] = service.notes_html
     data["version"] = service.version
     data["updated_at"] = service.updated_at.isoformat() + "Z"
@@ -43,7 +54,8 @@ def service_list():
             return _error(400, f"Instansi '{agency[:80]}' tidak dikenal.")
         stmt = stmt.where(Service.agency_id == ag_id)
     services = db.session.scalars(stmt).all()
-    return jsonify({"count": len(services), "services": [service_json(s) for s in services]})
+    regulations = {r.key: r for r in db.session.scalars(sa.select(Regulation))}
+    return jsonify({"count": len(services), "services": [service_json(s, regulations) for s in services]})
 
 
 @bp.get("/services/<slug>")

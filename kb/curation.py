@@ -1,6 +1,12 @@
 """Knowledge curation: drafts and review, review intervals, FAQ entries,
-"may be outdated" flags.  Every action checks the ``curate`` capability on
-the server, runs in one transaction and writes an audit row."""
+"may be outdated" flags, the regulation registry and what its changes set
+off.  Every action checks the ``curate`` capability on the server, runs in
+one transaction and writes an audit row.
+
+"Review means checked": a page is published or confirmed still valid only
+when every field group cites a source and nothing it cites is repealed
+(``kb.lint.publish_blockers``); doing so sets its "Terakhir ditinjau" to
+today.  The draft author never types that date."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -13,9 +19,13 @@ from core.extensions import db
 from core.markup import render_markdown
 from core.models import User, audit, utcnow
 
-from .models import Service, ServiceDraft, ServiceFaq
-from .record import RecordError, ServiceRecord, parse_record
-from .services import get_service, record_from_service, save_service
+from search.outbox import enqueue as enqueue_search
+
+from .lint import ERROR, lint_record, lint_regulations, publish_blockers
+from .models import Regulation, ReviewFlag, Service, ServiceCitation, ServiceDraft, ServiceFaq
+from .record import FIELD_LABELS, Checker, RecordError, ServiceRecord
+from .registry import parse_regulation
+from .services import current_registry, get_service, record_from_service, resolve_flags, save_regulation, save_service
 
 STALE_FIELDS = {"fees", "requirements", "duration"}
 
@@ -60,26 +70,31 @@ def _draft(draft_id: int) -> ServiceDraft:
     return draft
 
 
-def _as_front_matter(snapshot: dict) -> dict:
-    """Canonical snapshots (ServiceRecord.to_dict) use fee/channel "kind";
-    the validator reads the content-file shape ("amount" words, "type")."""
-    meta = dict(snapshot)
-    meta["fees"] = [
-        {"label": f.get("label"), "legal_basis": f.get("legal_basis"), "note": f.get("note"),
-         "amount": {"free": "gratis", "variable": "variabel"}.get(f["kind"], f.get("amount"))}
-        if isinstance(f, dict) and "kind" in f else f for f in snapshot.get("fees") or []]
-    meta["channels"] = [
-        {**{k: v for k, v in c.items() if k != "kind"}, "type": c["kind"]} if isinstance(c, dict) and "kind" in c
-        else c for c in snapshot.get("channels") or []]
-    return meta
-
-
 def validate(snapshot: dict) -> ServiceRecord:
-    meta = {k: v for k, v in _as_front_matter(snapshot).items() if k != "notes"}
+    """A snapshot from the editor or a draft, checked like a content file:
+    the record's shape, then the registry rules that refuse a load (unknown
+    or repealed regulations, non-official links).  Missing sources are
+    allowed in a draft; publishing refuses them."""
+    record = _shape(snapshot)
+    problems = {f.field: f.message for f in lint_record(record, current_registry())
+                if f.severity == ERROR and f.field != "last_reviewed"}
+    if problems:
+        raise CurationError("Periksa kembali isian draf.", problems)
+    return record
+
+
+def _shape(snapshot: dict) -> ServiceRecord:
     try:
-        return parse_record(meta, snapshot.get("notes") or "")
+        return ServiceRecord.from_dict(snapshot)
     except RecordError as exc:
         raise CurationError("Periksa kembali isian draf.", dict(exc.problems))
+
+
+def _refuse_unchecked(record: ServiceRecord, what: str) -> None:
+    blockers = publish_blockers(record, current_registry())
+    if blockers:
+        raise CurationError(f"{what}: setiap kelompok isian harus menyebut sumber dan tidak boleh mengutip "
+                            "peraturan yang dicabut. " + "; ".join(blockers) + ".")
 
 
 def notify_published_change(service: Service, changed: list[str]) -> None:
@@ -94,14 +109,20 @@ def notify_published_change(service: Service, changed: list[str]) -> None:
 
 # ---------------------------------------------------------------- drafts
 
+def _fixed_keys(snapshot: dict, current: dict) -> dict:
+    """What a draft cannot change: the slug, and the review date (set only
+    when a reviewed change is published or the page is confirmed)."""
+    return {**snapshot, "slug": current["slug"], "last_reviewed": current["last_reviewed"]}
+
+
 def create_draft(user: User, slug: str, snapshot: dict | None = None, *, summary: str = "",
                  source_answer_id: int | None = None, credited_user_id: int | None = None) -> ServiceDraft:
     _require(user)
     with write_transaction():
         service = _service(slug)
-        current = record_from_service(service).to_dict()
+        current = service.record
         if snapshot is not None:
-            snapshot = {**validate({**snapshot, "slug": service.slug}).to_dict()}
+            snapshot = validate(_fixed_keys(snapshot, current)).to_dict()
         draft = ServiceDraft(service_id=service.id, snapshot=snapshot or current, base_version=service.version,
                              summary=summary.strip()[:300], author_id=user.id, source_answer_id=source_answer_id,
                              credited_user_id=credited_user_id)
@@ -119,7 +140,7 @@ def update_draft(user: User, draft_id: int, snapshot: dict, summary: str = "") -
             raise CurationError("Draf ini sudah diajukan; tarik kembali dulu untuk menyunting.")
         if draft.author_id != user.id and not user.can("admin"):
             raise CurationForbidden("Hanya penulis draf yang dapat menyuntingnya.")
-        draft.snapshot = validate({**snapshot, "slug": draft.service.slug}).to_dict()
+        draft.snapshot = validate(_fixed_keys(snapshot, draft.service.record)).to_dict()
         draft.summary = summary.strip()[:300] or draft.summary
         audit(user, "draft.update", "service", draft.service_id, draft=draft.id)
     return draft
@@ -133,7 +154,7 @@ def submit_draft(user: User, draft_id: int) -> ServiceDraft:
             raise CurationError("Hanya draf yang dapat diajukan untuk ditinjau.")
         if draft.author_id != user.id and not user.can("admin"):
             raise CurationForbidden("Hanya penulis draf yang dapat mengajukannya.")
-        if draft.snapshot == record_from_service(draft.service).to_dict():
+        if draft.snapshot == draft.service.record:
             raise CurationError("Draf ini sama dengan versi yang terbit; tidak ada yang perlu ditinjau.")
         draft.status, draft.submitted_at = "in_review", utcnow()
         audit(user, "draft.submit", "service", draft.service_id, draft=draft.id)
@@ -154,8 +175,11 @@ def withdraw_draft(user: User, draft_id: int) -> ServiceDraft:
 
 
 def publish_draft(reviewer: User, draft_id: int, note: str = "") -> ServiceDraft:
-    """Reviewer sign-off: publish the draft as the service's next version."""
+    """Reviewer sign-off: publish the draft as the service's next version,
+    reviewed today.  Refused while a field group has no source or a cited
+    regulation is repealed."""
     _require(reviewer)
+    notes_html = _rendered_notes(draft_id)
     with write_transaction():
         draft = _draft(draft_id)
         if draft.status != "in_review":
@@ -166,10 +190,13 @@ def publish_draft(reviewer: User, draft_id: int, note: str = "") -> ServiceDraft
         if service.version != draft.base_version:
             raise CurationConflict(f"Halaman ini sudah berubah (versi {service.version}) sejak draf dibuat dari versi "
                                    f"{draft.base_version}. Buat draf baru dari versi terbaru.")
-        record = validate(draft.snapshot)
+        record = _shape(draft.snapshot)
+        _refuse_unchecked(record, "Draf ini belum dapat diterbitkan")
+        record = ServiceRecord.from_dict({**record.to_dict(), "last_reviewed": date.today().isoformat()})
         credit = f" Usulan dari jawaban warga @{draft.credited_user.username}." if draft.credited_user else ""
-        result = save_service(record, source=f"review:draf-{draft.id}", author=reviewer,
+        result = save_service(record, source=f"review:draf-{draft.id}", author=reviewer, notes_html=notes_html,
                               note=(f"Ditinjau dan disetujui oleh {reviewer.name}. {note.strip()}".strip() + credit)[:2000])
+        resolve_flags(service, reviewer)
         draft.status, draft.reviewer_id, draft.reviewed_at = "published", reviewer.id, utcnow()
         draft.review_note, draft.published_version = note.strip()[:2000], service.version
         audit(reviewer, "draft.publish", "service", service.id, draft=draft.id, version=service.version,
@@ -177,6 +204,24 @@ def publish_draft(reviewer: User, draft_id: int, note: str = "") -> ServiceDraft
         for listener in on_draft_published:
             listener(draft)
     return draft
+
+
+def draft_blockers(draft: ServiceDraft) -> list[str]:
+    """What stops this draft from being published (shown before anyone tries)."""
+    try:
+        record = ServiceRecord.from_dict(draft.snapshot)
+    except RecordError as exc:
+        return [f"{f}: {m}" for f, m in exc.problems]
+    return publish_blockers(record, current_registry())
+
+
+def _rendered_notes(draft_id: int) -> str | None:
+    """The draft's notes rendered before the write lock is taken (None if
+    the draft is gone; save_service then renders them itself)."""
+    draft = db.session.get(ServiceDraft, draft_id)
+    if draft is None:
+        return None
+    return render_markdown(((draft.snapshot or {}).get("notes") or "").strip())
 
 
 def reject_draft(reviewer: User, draft_id: int, note: str) -> ServiceDraft:
@@ -196,16 +241,23 @@ def reject_draft(reviewer: User, draft_id: int, note: str) -> ServiceDraft:
 # ---------------------------------------------------------------- review intervals
 
 def mark_reviewed(user: User, slug: str) -> Service:
-    """Confirm the page is still correct today (a new version with the date)."""
+    """Confirm the page is still correct today: a new version with today's
+    review date, and its review flags closed.  Refused while a field group
+    has no source or a cited regulation is repealed."""
     _require(user)
     with write_transaction():
         service = _service(slug)
-        record = record_from_service(service).to_dict()
-        record["last_reviewed"] = date.today().isoformat()
-        if record_from_service(service).last_reviewed != date.today():
-            save_service(ServiceRecord.from_dict(record), source="review:konfirmasi", author=user,
-                         note=f"Isi diperiksa dan masih berlaku ({user.name}).")
-        audit(user, "service.reviewed", "service", service.id)
+        try:
+            record = record_from_service(service)
+        except RecordError as exc:
+            raise CurationError("Halaman ini perlu disunting dulu: " +
+                                "; ".join(f"{f}: {m}" for f, m in exc.problems))
+        _refuse_unchecked(record, "Halaman ini belum dapat ditandai sudah ditinjau")
+        if record.last_reviewed != date.today():
+            save_service(ServiceRecord.from_dict({**record.to_dict(), "last_reviewed": date.today().isoformat()}),
+                         source="review:konfirmasi", author=user, note=f"Isi diperiksa dan masih berlaku ({user.name}).")
+        closed = resolve_flags(service, user)
+        audit(user, "service.reviewed", "service", service.id, flags_closed=closed)
     return service
 
 
@@ -239,13 +291,15 @@ def add_faq(user: User, slug: str, question: str, answer_md: str, *, source_answ
         errors["answer"] = "Jawaban FAQ 20–5.000 karakter."
     if errors:
         raise CurationError("Periksa kembali isian FAQ.", errors)
+    answer_html = render_markdown(answer_md)
     with write_transaction():
         service = _service(slug)
         faq = ServiceFaq(service_id=service.id, question=question, answer_md=answer_md,
-                         answer_html=render_markdown(answer_md), source_answer_id=source_answer_id,
+                         answer_html=answer_html, source_answer_id=source_answer_id,
                          credited_user_id=credited_user_id, created_by_id=user.id)
         db.session.add(faq)
         db.session.flush()
+        enqueue_search(f"service:{service.slug}")  # FAQ entries are part of the page's search document
         audit(user, "faq.add", "service", service.id, faq=faq.id, from_answer=source_answer_id)
     return faq
 
@@ -257,5 +311,81 @@ def confirm_faq(user: User, faq_id: int) -> ServiceFaq:
         if faq is None:
             raise CurationError("Entri FAQ tidak ditemukan.")
         faq.stale_since = None
+        enqueue_search(f"service:{faq.service.slug}")
         audit(user, "faq.confirm", "service", faq.service_id, faq=faq.id)
     return faq
+
+
+# ---------------------------------------------------------------- regulations
+
+def propagate_regulation_change(reg: Regulation, old_status: str | None) -> list[str]:
+    """A regulation became amended or repealed (or got another amendment or
+    successor): every page citing it gets an open review flag naming it,
+    its FAQ entries are marked "may be outdated", and the listeners of
+    ``on_fields_changed`` (the forum: accepted and promoted answers on
+    linked threads) are told which field groups cite it.  Returns the slugs
+    flagged.  The caller holds the write transaction."""
+    rows = db.session.execute(sa.select(ServiceCitation.service_id, ServiceCitation.field_group)
+                              .where(ServiceCitation.regulation_key == reg.key)).all()
+    groups: dict[int, set[str]] = {}
+    for service_id, group in rows:
+        groups.setdefault(service_id, set()).add(group)
+    if reg.status == "repealed":
+        successor = ", ".join(reg.replaced_by or ()) or "tanpa pengganti"
+        reason = f"{reg.label} ({reg.key}) dicabut; penggantinya: {successor}."
+    else:
+        reason = f"{reg.label} ({reg.key}) diubah oleh {', '.join(reg.amended_by or ())}."
+    flagged = []
+    for service_id, cited_in in sorted(groups.items()):
+        service = db.session.get(Service, service_id)
+        where = ", ".join(FIELD_LABELS[g] for g in sorted(cited_in))
+        db.session.add(ReviewFlag(service_id=service_id, regulation_key=reg.key,
+                                  reason=f"{reason} Dikutip di: {where}."))
+        db.session.execute(sa.update(ServiceFaq).where(ServiceFaq.service_id == service_id,
+                                                       ServiceFaq.stale_since.is_(None))
+                           .values(stale_since=utcnow()).execution_options(synchronize_session=False))
+        for listener in on_fields_changed:
+            listener(service, sorted(cited_in))
+        flagged.append(service.slug)
+    db.session.flush()
+    return flagged
+
+
+def open_flags() -> list[ReviewFlag]:
+    from sqlalchemy.orm import selectinload
+
+    return list(db.session.scalars(sa.select(ReviewFlag).where(ReviewFlag.resolved_at.is_(None))
+                                   .options(selectinload(ReviewFlag.service))
+                                   .order_by(ReviewFlag.created_at.desc(), ReviewFlag.id.desc())))
+
+
+def save_regulation_form(user: User, key: str | None, raw: dict):
+    """Create (``key`` None) or edit a registry entry from the browser, with
+    the content file's validation; a change to amended or repealed flags
+    the pages citing it, as a content load would."""
+    _require(user)
+    c = Checker()
+    entry = parse_regulation({**raw, "id": key or raw.get("id")}, "regulation", c)
+    problems = {f.removeprefix("regulation.").removeprefix("regulation"): m for f, m in c.problems}
+    with write_transaction():
+        registry = current_registry()
+        existing = db.session.scalar(sa.select(Regulation).where(Regulation.key == (key or raw.get("id"))))
+        if key is None and existing is not None:
+            problems["id"] = f"'{existing.key}' sudah ada di registri"
+        if key is not None and existing is None:
+            raise CurationError("Peraturan tidak ditemukan.")
+        if entry is not None:
+            registry.regulations[entry.id] = entry
+            for _rel, finding in lint_regulations([("", "", entry)], registry):
+                if finding.severity == ERROR:
+                    problems[finding.field.lstrip(".")] = finding.message
+        if problems:
+            raise CurationError("Periksa kembali isian peraturan.", problems)
+        old_status = existing.status if existing else None
+        result = save_regulation(entry, propagate=True)
+        if result.changed:
+            audit(user, "regulation.create" if result.created else "regulation.update", "regulation",
+                  result.regulation.id, key=entry.id, status=entry.status, old_status=old_status,
+                  flagged=result.flagged)
+    return result
+

@@ -1,7 +1,10 @@
-"""Knowledge-manager pages: /kelola."""
+"""Knowledge-manager pages: /kelola (drafts, review, the regulation registry)."""
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
+import yaml
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -12,15 +15,18 @@ from core.security import require_capability
 
 from . import bp
 from . import curation as cur
-from .models import ServiceDraft, ServiceFaq
+from .models import Agency, Category, Regulation, ServiceCitation, ServiceDraft, ServiceFaq
 from .presenters import KIND_LABELS, snapshot_diff
 from .queries import service_or_none
-from .services import record_from_service
+from .record import GROUPS
+from .registry import REG_STATUSES, REG_TYPES, STATUS_LABELS
 
-KIND_WORDS = {"office": "kantor", "online": "online", "phone": "telepon"}
-INPUT_FIELDS = {"duration_text": ("duration.text", "duration"), "duration_days": ("duration.max_days",),
-                "contact_phone": ("contact.phone", "contact"), "contact_email": ("contact.email",),
-                "contact_website": ("contact.website",), "contact_note": ("contact.note",)}
+# Form input -> the record fields whose errors it shows.
+INPUT_FIELDS = {"contact_phone": ("contact.phone", "contact"), "contact_email": ("contact.email",),
+                "contact_website": ("contact.website",), "contact_note": ("contact.note",),
+                **{f"sources_{g}": (f"sources.{g}",) for g in GROUPS}}
+YAML_GROUPS = ("fees", "duration", "channels")  # edited as YAML in the file's shape
+ITEM_GROUPS = ("requirements", "steps")  # one per line, or YAML when an item has sources or marks
 
 
 def _errors_for(errors: dict):
@@ -41,62 +47,114 @@ def _curation_error(exc: cur.CurationError):
 
 # ---------------------------------------------------------------- form <-> snapshot
 
+class _Dumper(yaml.SafeDumper):
+    """Block style, lists indented under their key, no anchors: the content file's look."""
+
+    def ignore_aliases(self, data):
+        return True
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
+
+
+def _short_lists_inline(dumper, data):
+    """``sources: [pp-76-2020, "perpol-6-2023 Pasal 17"]`` as in content/README.md."""
+    inline = bool(data) and all(isinstance(x, str) for x in data) and sum(len(x) + 2 for x in data) < 90
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=inline)
+
+
+_Dumper.add_representer(list, _short_lists_inline)
+
+
+def to_yaml(value) -> str:
+    if value in (None, [], {}):
+        return ""
+    return yaml.dump(value, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000,
+                     default_flow_style=False)
+
+
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
 def form_from_snapshot(s: dict) -> dict:
-    def fee(f):
-        amount = {"free": "gratis", "variable": "variabel"}.get(f["kind"], str(f.get("amount") or ""))
-        return " | ".join([f["label"], amount, f.get("legal_basis") or "", f.get("note") or ""]).rstrip(" |")
-
-    def channel(c):
-        return " | ".join([KIND_WORDS.get(c["kind"], c["kind"]), c["name"]] +
-                          [c.get(k) or "" for k in ("address", "url", "hours", "note")]).rstrip(" |")
-
-    return {
-        "title": s["title"], "summary": s["summary"], "aliases": ", ".join(s.get("aliases") or []),
-        "requirements": "\n".join(s["requirements"]), "fees": "\n".join(fee(f) for f in s["fees"]),
-        "duration_text": s["duration"]["text"],
-        "duration_days": "" if s["duration"].get("max_days") is None else str(s["duration"]["max_days"]),
-        "steps": "\n".join(s["steps"]), "channels": "\n".join(channel(c) for c in s["channels"]),
-        "legal_basis": "\n".join(s["legal_basis"]), "contact_phone": s["contact"].get("phone") or "",
-        "contact_email": s["contact"].get("email") or "", "contact_website": s["contact"].get("website") or "",
-        "contact_note": s["contact"].get("note") or "", "last_reviewed": s["last_reviewed"], "notes": s.get("notes") or "",
+    values = {
+        "title": s.get("title", ""), "summary": s.get("summary", ""), "aliases": ", ".join(s.get("aliases") or []),
+        "agency": s.get("agency", ""), "category": s.get("category", ""),
+        "local_variation": s.get("local_variation") or "", "legal_basis": "\n".join(s.get("legal_basis") or []),
+        "notes": s.get("notes") or "",
     }
+    for group in ITEM_GROUPS:
+        items = s.get(group) or []
+        values[group] = "\n".join(items) if all(isinstance(i, str) for i in items) else to_yaml(items)
+    for group in YAML_GROUPS:
+        values[group] = to_yaml(s.get(group))
+    for group in GROUPS:
+        values[f"sources_{group}"] = "\n".join((s.get("sources") or {}).get(group) or [])
+    for key in ("phone", "email", "website", "note"):
+        values[f"contact_{key}"] = (s.get("contact") or {}).get(key) or ""
+    return values
 
 
-def _number_or_text(raw: str):
-    """Digits become a number for the record checker; anything else is passed
-    on as written, so the checker names it in its error message."""
-    value = parse_int(raw, high=10**15)
-    return raw if value is None else value
+class _Loader(yaml.SafeLoader):
+    """Safe YAML without anchors and aliases: an editor box never needs
+    them, and aliases can make a tiny text expand into a huge structure."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "alias (*) tidak didukung", event.start_mark)
+        return super().compose_node(parent, index)
 
 
-def snapshot_from_form(form, base: dict) -> dict:
-    def fee(line):
-        parts = [p.strip() for p in line.split("|")] + ["", "", ""]
-        amount = parts[1]
-        return {"label": parts[0], "amount": _number_or_text(amount),
-                "legal_basis": parts[2] or None, "note": parts[3] or None}
+MAX_BOX = 50_000  # characters in one YAML box
 
-    def channel(line):
-        parts = [p.strip() for p in line.split("|")] + [""] * 6
-        return {"type": parts[0], "name": parts[1], "address": parts[2] or None, "url": parts[3] or None,
-                "hours": parts[4] or None, "note": parts[5] or None}
 
-    days = (form.get("duration_days") or "").strip()
-    return {
-        "slug": base["slug"], "agency": base["agency"], "category": base["category"],
+def _yaml_box(form, name: str, errors: dict):
+    text = (form.get(name) or "").replace("\r\n", "\n")
+    if not text.strip():
+        return None
+    if len(text) > MAX_BOX:
+        errors[name] = f"terlalu panjang ({len(text)} karakter, maksimal {MAX_BOX})"
+        return None
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"baris {mark.line + 1}: " if mark else ""
+        errors[name] = f"{where}YAML tidak valid: {getattr(exc, 'problem', exc)} (bandingkan dengan contoh)"
+        return None
+
+
+def _items_box(form, name: str, errors: dict):
+    """Plain lines, unless a line starts with "- " (then the box is YAML)."""
+    text = form.get(name) or ""
+    if any(line.lstrip().startswith("- ") or line.strip() == "-" for line in text.splitlines()):
+        return _yaml_box(form, name, errors)
+    return _lines(text)
+
+
+def snapshot_from_form(form, base: dict) -> tuple[dict, dict]:
+    """(snapshot in the record's shape, YAML syntax errors by input name).
+    What the editor does not change (slug, review date) comes from ``base``."""
+    errors: dict = {}
+    snapshot = {
+        "slug": base["slug"], "agency": form.get("agency") or base["agency"],
+        "category": form.get("category") or base["category"],
         "title": form.get("title", ""), "summary": form.get("summary", ""),
         "aliases": [a.strip() for a in form.get("aliases", "").split(",") if a.strip()],
-        "requirements": _lines(form.get("requirements")), "fees": [fee(x) for x in _lines(form.get("fees"))],
-        "duration": {"text": form.get("duration_text", ""), "max_days": _number_or_text(days) if days else None},
-        "steps": _lines(form.get("steps")), "channels": [channel(x) for x in _lines(form.get("channels"))],
         "legal_basis": _lines(form.get("legal_basis")),
-        "contact": {k: (form.get(f"contact_{k}") or "").strip() or None for k in ("phone", "email", "website", "note")},
-        "last_reviewed": form.get("last_reviewed", ""), "notes": form.get("notes", ""),
+        "contact": {k: v for k in ("phone", "email", "website", "note")
+                    if (v := (form.get(f"contact_{k}") or "").strip())},
+        "local_variation": (form.get("local_variation") or "").strip() or None,
+        "sources": {g: lines for g in GROUPS if (lines := _lines(form.get(f"sources_{g}")))},
+        "last_reviewed": base["last_reviewed"], "notes": form.get("notes", ""),
     }
+    for group in ITEM_GROUPS:
+        snapshot[group] = _items_box(form, group, errors)
+    for group in YAML_GROUPS:
+        snapshot[group] = _yaml_box(form, group, errors)
+    return snapshot, errors
 
 
 # ---------------------------------------------------------------- pages
@@ -111,7 +169,7 @@ def curation_home():
 
     stale_answers = current_app.jinja_env.globals.get("stale_answers", lambda: [])()
     return render_template("kb/kelola/home.html", drafts=drafts, overdue=cur.overdue_services(),
-                           stale_faqs=stale_faqs, stale_answers=stale_answers)
+                           flags=cur.open_flags(), stale_faqs=stale_faqs, stale_answers=stale_answers)
 
 
 @bp.route("/kelola/layanan/<slug>/sunting", methods=["GET", "POST"])
@@ -120,17 +178,18 @@ def curation_edit(slug: str):
     service = service_or_none(slug)
     if service is None:
         abort(404, _("Layanan tidak ditemukan."))
-    current = record_from_service(service).to_dict()
-    draft_id = request.values.get("draf", "")
-    draft_id = parse_int(draft_id)
+    current = service.record
+    draft_id = parse_int(request.values.get("draf", ""))
     draft = db.session.get(ServiceDraft, draft_id) if draft_id else None
     if draft is not None and draft.service_id != service.id:
         abort(404)
     errors = {}
     if request.method == "POST":
-        snapshot = snapshot_from_form(request.form, current)
+        snapshot, errors = snapshot_from_form(request.form, current)
         summary = request.form.get("summary_change", "")
         try:
+            if errors:
+                raise cur.CurationError("Periksa kembali isian draf.", errors)
             if draft is None:
                 draft = cur.create_draft(current_user, slug, snapshot, summary=summary)
             else:
@@ -148,8 +207,11 @@ def curation_edit(slug: str):
             values = dict(request.form)
     else:
         values = form_from_snapshot(draft.snapshot if draft else current)
+    agencies = db.session.execute(sa.select(Agency.slug, Agency.name).order_by(Agency.name)).all()
+    categories = db.session.execute(sa.select(Category.slug, Category.name).order_by(Category.position)).all()
     return render_template("kb/kelola/edit.html", service=service, draft=draft, values=values, errors=errors,
-                           errors_for=_errors_for(errors), kind_labels=KIND_LABELS), (400 if errors else 200)
+                           errors_for=_errors_for(errors), kind_labels=KIND_LABELS, agencies=agencies,
+                           categories=categories), (400 if errors else 200)
 
 
 @bp.route("/kelola/draf/<int:draft_id>", methods=["GET", "POST"])
@@ -174,8 +236,9 @@ def curation_draft(draft_id: int):
         else:
             abort(400)
         return redirect(url_for("kb.curation_draft", draft_id=draft.id))
-    current = record_from_service(draft.service).to_dict()
-    return render_template("kb/kelola/draft.html", draft=draft, diff=snapshot_diff(current, draft.snapshot))
+    blockers = cur.draft_blockers(draft) if draft.status in ("draft", "in_review") else []
+    return render_template("kb/kelola/draft.html", draft=draft, blockers=blockers,
+                           diff=snapshot_diff(draft.service.record, draft.snapshot))
 
 
 @bp.route("/kelola/layanan/<slug>/tinjau", methods=["POST"])
@@ -199,3 +262,89 @@ def curation_confirm_faq(faq_id: int):
     faq = cur.confirm_faq(current_user, faq_id)
     flash(_("Entri FAQ dikonfirmasi masih berlaku."), "success")
     return redirect(url_for("kb.service", slug=faq.service.slug) + f"#faq-{faq.id}")
+
+
+# ---------------------------------------------------------------- regulation registry
+
+@bp.route("/kelola/regulasi")
+@require_capability("curate")
+def curation_regulations():
+    regulations = db.session.scalars(sa.select(Regulation).order_by(Regulation.type, Regulation.year.desc(),
+                                                                    Regulation.key)).all()
+    counts = dict(db.session.execute(sa.select(ServiceCitation.regulation_key,
+                                               sa.func.count(sa.distinct(ServiceCitation.service_id)))
+                                     .group_by(ServiceCitation.regulation_key)).all())
+    return render_template("kb/kelola/regulations.html", regulations=regulations, counts=counts,
+                           status_labels=STATUS_LABELS)
+
+
+def _regulation_form(reg: Regulation | None) -> dict:
+    if reg is None:
+        return {"checked": date.today().isoformat(), "status": "in_force"}
+    return {"id": reg.key, "type": reg.type, "number": reg.number, "year": str(reg.year), "title": reg.title,
+            "issuer": reg.issuer or "", "url": reg.url or "", "status": reg.status,
+            "amended_by": ", ".join(reg.amended_by or []),
+            "replaced_by": "" if reg.replaced_by is None else (", ".join(reg.replaced_by) or "-"),
+            "checked": reg.checked.isoformat(), "note": reg.note or ""}
+
+
+def _ids(text: str):
+    text = (text or "").strip()
+    if not text:
+        return None
+    if text in ("-", "[]"):
+        return []
+    return [part for part in text.replace(",", " ").split() if part]
+
+
+def _raw_regulation(form) -> dict:
+    year = form.get("year", "").strip()
+    return {"type": form.get("type") or None, "number": form.get("number", "").strip() or None,
+            "year": parse_int(year, 0, 10_000) if parse_int(year, 0, 10_000) is not None else (year or None),
+            "title": form.get("title", ""), "issuer": form.get("issuer", "").strip() or None,
+            "url": form.get("url", "").strip() or None, "status": form.get("status") or None,
+            "amended_by": _ids(form.get("amended_by")), "replaced_by": _ids(form.get("replaced_by")),
+            "checked": form.get("checked", "").strip() or None, "note": form.get("note", "").strip() or None}
+
+
+@bp.route("/kelola/regulasi/baru", methods=["GET", "POST"])
+@require_capability("curate")
+def curation_regulation_new():
+    return _regulation_page(None)
+
+
+@bp.route("/kelola/regulasi/<key>/sunting", methods=["GET", "POST"])
+@require_capability("curate")
+def curation_regulation_edit(key: str):
+    return _regulation_page(key)
+
+
+def _regulation_page(key: str | None):
+    reg = None
+    if key is not None:
+        reg = db.session.scalar(sa.select(Regulation).where(Regulation.key == key))
+        if reg is None:
+            abort(404, _("Peraturan tidak ditemukan."))
+    errors = {}
+    if request.method == "POST":
+        raw = _raw_regulation(request.form)
+        if key is None:
+            raw["id"] = request.form.get("id", "").strip() or None
+        try:
+            result = cur.save_regulation_form(current_user, key, raw)
+        except cur.CurationError as exc:
+            if not exc.fields:
+                raise
+            errors = exc.fields
+            values = dict(request.form)
+        else:
+            message = _("Peraturan disimpan.")
+            if result.flagged:
+                message += " " + _("{n} halaman yang mengutipnya ditandai perlu ditinjau.", n=len(result.flagged))
+            flash(message, "success")
+            return redirect(url_for("kb.curation_regulations") + f"#reg-{result.regulation.key}")
+    else:
+        values = _regulation_form(reg)
+    return render_template("kb/kelola/regulation_edit.html", regulation=reg, values=values, errors=errors,
+                           errors_for=_errors_for(errors), types=REG_TYPES, statuses=REG_STATUSES,
+                           status_labels=STATUS_LABELS), (400 if errors else 200)

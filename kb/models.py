@@ -31,6 +31,7 @@ class Agency(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     short_name: Mapped[str | None] = mapped_column(sa.String(60))
     website: Mapped[str | None] = mapped_column(sa.String(300))
+    parent: Mapped[str | None] = mapped_column(sa.String(200))  # ministry or body it belongs to
     description: Mapped[str] = mapped_column(sa.Text, default="")
 
     services: Mapped[list[Service]] = relationship(back_populates="agency", order_by="Service.title")
@@ -41,6 +42,10 @@ class Agency(db.Model):
 
 
 class Service(db.Model):
+    """A service page.  ``record`` holds the whole page in the content
+    file's shape (``kb.record.ServiceRecord.to_dict``); the other columns are
+    copies that listings, joins and sorting need."""
+
     __tablename__ = "kb_services"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,15 +54,8 @@ class Service(db.Model):
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("kb_agencies.id"), index=True)
     category_id: Mapped[int] = mapped_column(sa.ForeignKey("kb_categories.id"), index=True)
     summary: Mapped[str] = mapped_column(sa.Text)
-    aliases: Mapped[list] = mapped_column(sa.JSON, default=list)
-    duration_text: Mapped[str] = mapped_column(sa.String(300))
-    duration_days: Mapped[int | None] = mapped_column()
-    contact_phone: Mapped[str | None] = mapped_column(sa.String(100))
-    contact_email: Mapped[str | None] = mapped_column(sa.String(200))
-    contact_website: Mapped[str | None] = mapped_column(sa.String(300))
-    contact_note: Mapped[str | None] = mapped_column(sa.Text)
-    notes_md: Mapped[str] = mapped_column(sa.Text, default="")
-    notes_html: Mapped[str] = mapped_column(sa.Text, default="")  # rendered once, on write
+    record: Mapped[dict] = mapped_column(sa.JSON)
+    notes_html: Mapped[str] = mapped_column(sa.Text, default="")  # record["notes"], rendered once, on write
     last_reviewed: Mapped[date] = mapped_column()
     review_interval_days: Mapped[int] = mapped_column(default=180)
     version: Mapped[int] = mapped_column(default=0)
@@ -66,13 +64,7 @@ class Service(db.Model):
 
     agency: Mapped[Agency] = relationship(back_populates="services")
     category: Mapped[Category] = relationship(back_populates="services")
-    requirements: Mapped[list[Requirement]] = relationship(
-        order_by="Requirement.position", cascade="all, delete-orphan")
-    fees: Mapped[list[Fee]] = relationship(order_by="Fee.position", cascade="all, delete-orphan")
-    steps: Mapped[list[Step]] = relationship(order_by="Step.position", cascade="all, delete-orphan")
-    channels: Mapped[list[Channel]] = relationship(order_by="Channel.position", cascade="all, delete-orphan")
-    legal_bases: Mapped[list[LegalBasis]] = relationship(
-        order_by="LegalBasis.position", cascade="all, delete-orphan")
+    citations: Mapped[list[ServiceCitation]] = relationship(cascade="all, delete-orphan")
     versions: Mapped[list[ServiceVersion]] = relationship(
         back_populates="service", order_by="ServiceVersion.number.desc()", cascade="all, delete-orphan")
 
@@ -82,81 +74,114 @@ class Service(db.Model):
 
         return self.last_reviewed + timedelta(days=self.review_interval_days)
 
+    # Read-only views of the record for listings and other packages.
+    @property
+    def aliases(self) -> list[str]:
+        return list(self.record.get("aliases") or [])
+
+    @property
+    def fees(self) -> list[dict]:
+        return list(self.record.get("fees") or [])
+
     @property
     def is_free(self) -> bool:
-        return bool(self.fees) and all(f.kind == "free" for f in self.fees)
+        return bool(self.fees) and all(f.get("kind") == "free" for f in self.fees)
 
     @property
     def lowest_fee(self) -> int | None:
-        """Smallest fixed amount, for the "from RpX" summary (None if none is fixed)."""
-        amounts = [f.amount for f in self.fees if f.kind == "fixed"]
+        """Smallest fixed amount or range minimum, for "from RpX" (None if none)."""
+        amounts = [f["amount"] for f in self.fees if f.get("kind") == "fixed" and f.get("amount") is not None]
+        amounts += [f["min"] for f in self.fees if f.get("kind") == "range" and f.get("min") is not None]
         return min(amounts) if amounts else None
 
+    def _contact(self, key: str) -> str | None:
+        return (self.record.get("contact") or {}).get(key)
 
-class Requirement(db.Model):
-    __tablename__ = "kb_requirements"
+    @property
+    def contact_phone(self) -> str | None:
+        return self._contact("phone")
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(sa.ForeignKey("kb_services.id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column()
-    text: Mapped[str] = mapped_column(sa.Text)
+    @property
+    def contact_email(self) -> str | None:
+        return self._contact("email")
+
+    @property
+    def contact_website(self) -> str | None:
+        return self._contact("website")
+
+    @property
+    def contact_note(self) -> str | None:
+        return self._contact("note")
 
 
-FEE_KINDS = ("fixed", "free", "variable")
+REG_STATUSES = ("in_force", "amended", "repealed")
 
 
-class Fee(db.Model):
-    __tablename__ = "kb_fees"
+class Regulation(db.Model):
+    """One entry of the regulation registry (content/regulations/*.yml);
+    ``key`` is the registry id (``pp-76-2020``)."""
+
+    __tablename__ = "kb_regulations"
     __table_args__ = (
-        sa.CheckConstraint("kind IN ('fixed', 'free', 'variable')", name="fee_kind"),
-        sa.CheckConstraint("amount IS NULL OR amount >= 0", name="fee_amount"),
+        sa.CheckConstraint("status IN ('in_force', 'amended', 'repealed')", name="regulation_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(sa.ForeignKey("kb_services.id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column()
-    label: Mapped[str] = mapped_column(sa.String(300))
-    kind: Mapped[str] = mapped_column(sa.String(10))
-    amount: Mapped[int | None] = mapped_column(sa.BigInteger)  # rupiah; NULL unless kind == fixed
-    legal_basis: Mapped[str | None] = mapped_column(sa.String(300))
-    note: Mapped[str | None] = mapped_column(sa.Text)
-
-
-class Step(db.Model):
-    __tablename__ = "kb_steps"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(sa.ForeignKey("kb_services.id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column()
-    text: Mapped[str] = mapped_column(sa.Text)
-
-
-CHANNEL_KINDS = ("office", "online", "phone")
-
-
-class Channel(db.Model):
-    """Where and how to apply: an office, an online channel or a phone line."""
-
-    __tablename__ = "kb_channels"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(sa.ForeignKey("kb_services.id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column()
-    kind: Mapped[str] = mapped_column(sa.String(10))
-    name: Mapped[str] = mapped_column(sa.String(300))
-    address: Mapped[str | None] = mapped_column(sa.Text)
-    url: Mapped[str | None] = mapped_column(sa.String(300))
-    hours: Mapped[str | None] = mapped_column(sa.String(300))
-    note: Mapped[str | None] = mapped_column(sa.Text)
-
-
-class LegalBasis(db.Model):
-    __tablename__ = "kb_legal_bases"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    service_id: Mapped[int] = mapped_column(sa.ForeignKey("kb_services.id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column()
+    key: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    type: Mapped[str] = mapped_column(sa.String(20))
+    number: Mapped[str] = mapped_column(sa.String(60))
+    year: Mapped[int] = mapped_column()
     title: Mapped[str] = mapped_column(sa.Text)
+    issuer: Mapped[str | None] = mapped_column(sa.String(200))
+    url: Mapped[str | None] = mapped_column(sa.String(500))
+    status: Mapped[str] = mapped_column(sa.String(10))
+    amended_by: Mapped[list] = mapped_column(sa.JSON, default=list)
+    replaced_by: Mapped[list | None] = mapped_column(sa.JSON)
+    checked: Mapped[date] = mapped_column()
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def label(self) -> str:
+        return f"{self.type} {self.number}/{self.year}"
+
+    def entry(self):
+        from .registry import RegulationEntry
+
+        return RegulationEntry(id=self.key, type=self.type, number=self.number, year=self.year, title=self.title,
+                               status=self.status, checked=self.checked, issuer=self.issuer, url=self.url,
+                               amended_by=tuple(self.amended_by or ()),
+                               replaced_by=None if self.replaced_by is None else tuple(self.replaced_by),
+                               note=self.note)
+
+
+class ServiceCitation(db.Model):
+    """Which field groups of which page cite which regulation (an index of
+    ``Service.record``, rebuilt on every save), for "which pages cite X"."""
+
+    __tablename__ = "kb_service_citations"
+
+    service_id: Mapped[int] = mapped_column(sa.ForeignKey("kb_services.id", ondelete="CASCADE"), primary_key=True)
+    field_group: Mapped[str] = mapped_column(sa.String(20), primary_key=True)  # legal_basis, requirements, fees, ...
+    regulation_key: Mapped[str] = mapped_column(sa.ForeignKey("kb_regulations.key"), primary_key=True, index=True)
+
+
+class ReviewFlag(db.Model):
+    """"This page needs a review": a regulation it cites was amended or
+    repealed.  Open until the page is published again after review or
+    confirmed still valid."""
+
+    __tablename__ = "kb_review_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(sa.ForeignKey("kb_services.id", ondelete="CASCADE"), index=True)
+    regulation_key: Mapped[str | None] = mapped_column(sa.String(80))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
+    resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    service: Mapped[Service] = relationship()
 
 
 class ServiceVersion(db.Model):

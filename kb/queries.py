@@ -8,11 +8,7 @@ from core.extensions import db
 
 from .models import Agency, Category, Service, ServiceVersion
 
-FULL_LOAD = (
-    selectinload(Service.requirements), selectinload(Service.fees), selectinload(Service.steps),
-    selectinload(Service.channels), selectinload(Service.legal_bases), selectinload(Service.agency),
-    selectinload(Service.category),
-)
+FULL_LOAD = (selectinload(Service.agency), selectinload(Service.category))
 
 
 def service_or_none(slug: str) -> Service | None:
@@ -40,8 +36,7 @@ def agencies_with_counts() -> list[tuple[Agency, int]]:
 
 
 def services_query(category: Category | None = None, agency: Agency | None = None):
-    stmt = sa.select(Service).options(selectinload(Service.agency), selectinload(Service.category),
-                                      selectinload(Service.fees)).order_by(Service.title)
+    stmt = sa.select(Service).options(selectinload(Service.agency), selectinload(Service.category)).order_by(Service.title)
     if category is not None:
         stmt = stmt.where(Service.category_id == category.id)
     if agency is not None:
@@ -80,3 +75,20 @@ def credits_for(service: Service):
         ServiceDraft.service_id == service.id, ServiceDraft.status == "published",
         ServiceDraft.credited_user_id.is_not(None))))
     return list(db.session.scalars(sa.select(User).where(User.id.in_(ids)).order_by(User.username))) if ids else []
+
+
+def open_flags_for(service: Service):
+    from .models import ReviewFlag
+
+    return list(db.session.scalars(sa.select(ReviewFlag).where(ReviewFlag.service_id == service.id,
+                                                              ReviewFlag.resolved_at.is_(None))
+                                   .order_by(ReviewFlag.id)))
+
+
+def regulations_by_key(keys) -> dict:
+    from .models import Regulation
+
+    keys = set(keys)
+    if not keys:
+        return {}
+    return {r.key: r for r in db.session.scalars(sa.select(Regulation).where(Regulation.key.in_(keys)))}

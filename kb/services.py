@@ -2,7 +2,7 @@
 (``core.db.write_transaction``); these functions only flush."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
@@ -11,8 +11,9 @@ from core.markup import render_markdown
 from core.models import User, utcnow
 from search.outbox import enqueue as enqueue_search
 
-from .models import Agency, Category, Channel, Fee, LegalBasis, Requirement, Service, ServiceVersion, Step
-from .record import ChannelItem, Contact, Duration, FeeItem, ServiceRecord, changed_fields
+from .models import Agency, Category, Regulation, ReviewFlag, Service, ServiceCitation, ServiceVersion
+from .record import ServiceRecord, changed_fields
+from .registry import Registry, RegulationEntry
 
 
 class UnknownReference(ValueError):
@@ -27,21 +28,17 @@ def get_service(slug: str) -> Service | None:
 
 
 def record_from_service(service: Service) -> ServiceRecord:
-    return ServiceRecord(
-        slug=service.slug, title=service.title, agency=service.agency.slug, category=service.category.slug,
-        summary=service.summary, aliases=tuple(service.aliases or ()),
-        requirements=tuple(r.text for r in service.requirements),
-        fees=tuple(FeeItem(label=f.label, kind=f.kind, amount=f.amount, legal_basis=f.legal_basis, note=f.note)
-                   for f in service.fees),
-        duration=Duration(text=service.duration_text, max_days=service.duration_days),
-        steps=tuple(s.text for s in service.steps),
-        channels=tuple(ChannelItem(kind=c.kind, name=c.name, address=c.address, url=c.url, hours=c.hours,
-                                   note=c.note) for c in service.channels),
-        legal_basis=tuple(b.title for b in service.legal_bases),
-        contact=Contact(phone=service.contact_phone, email=service.contact_email,
-                        website=service.contact_website, note=service.contact_note),
-        last_reviewed=service.last_reviewed, notes=service.notes_md,
-    )
+    """The typed record of a page (validated; raises RecordError for a row
+    that no longer passes, e.g. one migrated from format 1)."""
+    return ServiceRecord.from_dict(service.record)
+
+
+def current_registry() -> Registry:
+    """Regulations, agencies and categories in the database, and the
+    official domains of the configured content folder."""
+    from .loader import db_registry
+
+    return db_registry()
 
 
 @dataclass
@@ -51,9 +48,13 @@ class SaveResult:
     changed: list[str]
 
 
-def save_service(record: ServiceRecord, *, source: str, author: User | None = None, note: str = "") -> SaveResult:
+def save_service(record: ServiceRecord, *, source: str, author: User | None = None, note: str = "",
+                 notes_html: str | None = None, reviewed_in_file: bool = False) -> SaveResult:
     """Create or update a service from a record.  A new version is stored
-    only when something changed, so saving the same record twice is a no-op."""
+    only when something changed, so saving the same record twice is a no-op.
+    ``notes_html``: the notes already rendered (render before the write
+    transaction); ``reviewed_in_file``: a content file whose own
+    ``last_reviewed`` is on or after an open review flag settles it."""
     agency = db.session.scalar(sa.select(Agency).where(Agency.slug == record.agency))
     if agency is None:
         raise UnknownReference("agency", record.agency)
@@ -64,8 +65,7 @@ def save_service(record: ServiceRecord, *, source: str, author: User | None = No
     service = get_service(record.slug)
     created = service is None
     new = record.to_dict()
-    old = None if created else record_from_service(service).to_dict()
-    changed = changed_fields(old, new)
+    changed = changed_fields(None if created else service.record, new)
     if not changed:
         return SaveResult(service, False, [])
     if created:
@@ -76,29 +76,17 @@ def save_service(record: ServiceRecord, *, source: str, author: User | None = No
     service.agency = agency
     service.category = category
     service.summary = record.summary
-    service.aliases = list(record.aliases)
-    service.duration_text = record.duration.text
-    service.duration_days = record.duration.max_days
-    service.contact_phone = record.contact.phone
-    service.contact_email = record.contact.email
-    service.contact_website = record.contact.website
-    service.contact_note = record.contact.note
+    service.record = new
     service.last_reviewed = record.last_reviewed
     if created or "notes" in changed:
-        service.notes_md = record.notes
-        service.notes_html = render_markdown(record.notes)
-    if created or "requirements" in changed:
-        service.requirements = [Requirement(position=i, text=t) for i, t in enumerate(record.requirements)]
-    if created or "fees" in changed:
-        service.fees = [Fee(position=i, label=f.label, kind=f.kind, amount=f.amount, legal_basis=f.legal_basis,
-                            note=f.note) for i, f in enumerate(record.fees)]
-    if created or "steps" in changed:
-        service.steps = [Step(position=i, text=t) for i, t in enumerate(record.steps)]
-    if created or "channels" in changed:
-        service.channels = [Channel(position=i, kind=c.kind, name=c.name, address=c.address, url=c.url,
-                                    hours=c.hours, note=c.note) for i, c in enumerate(record.channels)]
-    if created or "legal_basis" in changed:
-        service.legal_bases = [LegalBasis(position=i, title=t) for i, t in enumerate(record.legal_basis)]
+        service.notes_html = notes_html if notes_html is not None else render_markdown(record.notes)
+    cited = record.cited_regulations()
+    for row in list(service.citations):
+        if (row.field_group, row.regulation_key) not in cited:
+            service.citations.remove(row)
+    present = {(row.field_group, row.regulation_key) for row in service.citations}
+    service.citations.extend(ServiceCitation(field_group=group, regulation_key=key)
+                             for group, key in sorted(cited - present))
     service.version += 1
     service.updated_at = utcnow()
     db.session.add(ServiceVersion(
@@ -107,11 +95,79 @@ def save_service(record: ServiceRecord, *, source: str, author: User | None = No
     ))
     enqueue_search(f"service:{record.slug}")
     db.session.flush()
+    if reviewed_in_file:
+        resolve_flags(service, None, before=record.last_reviewed)
     if not created:
         from .curation import notify_published_change
 
         notify_published_change(service, changed)
     return SaveResult(service, created, changed)
+
+
+def resolve_flags(service: Service, user: User | None, *, before=None) -> int:
+    """Close the service's open review flags (only those raised on or
+    before the date ``before``, when given).  Returns how many."""
+    from datetime import datetime, time
+
+    stmt = sa.update(ReviewFlag).where(ReviewFlag.service_id == service.id, ReviewFlag.resolved_at.is_(None))
+    if before is not None:
+        stmt = stmt.where(ReviewFlag.created_at < datetime.combine(before, time.max))
+    result = db.session.execute(stmt.values(resolved_at=utcnow(), resolved_by_id=user.id if user else None)
+                                .execution_options(synchronize_session=False))
+    return result.rowcount or 0
+
+
+@dataclass
+class RegulationResult:
+    regulation: Regulation
+    created: bool
+    changed: bool
+    old_status: str | None
+    old_links: tuple = field(default=())
+    flagged: list[str] = field(default_factory=list)  # pages flagged for review by this change
+
+    @property
+    def status_changed(self) -> bool:
+        """Amended or repealed (again): pages that cite it need a review."""
+        reg = self.regulation
+        if self.created or reg.status == "in_force":
+            return False
+        return self.old_status != reg.status or self.old_links != _links(reg)
+
+
+def _links(reg: Regulation) -> tuple:
+    return tuple(reg.amended_by or ()), tuple(reg.replaced_by or ())
+
+
+def save_regulation(entry: RegulationEntry, *, propagate: bool = True) -> RegulationResult:
+    """Create or update a registry entry.  With ``propagate``, a change to
+    amended or repealed flags every page that cites it (see
+    kb.curation.propagate_regulation_change)."""
+    reg = db.session.scalar(sa.select(Regulation).where(Regulation.key == entry.id))
+    created = reg is None
+    values = {"type": entry.type, "number": entry.number, "year": entry.year, "title": entry.title,
+              "issuer": entry.issuer, "url": entry.url, "status": entry.status,
+              "amended_by": list(entry.amended_by),
+              "replaced_by": None if entry.replaced_by is None else list(entry.replaced_by),
+              "checked": entry.checked, "note": entry.note}
+    if created:
+        reg = Regulation(key=entry.id, **values)
+        db.session.add(reg)
+        db.session.flush()
+        return RegulationResult(reg, True, True, None)
+    old_status, old_links = reg.status, _links(reg)
+    if all(getattr(reg, k) == v for k, v in values.items()):
+        return RegulationResult(reg, False, False, old_status, old_links)
+    for k, v in values.items():
+        setattr(reg, k, v)
+    reg.updated_at = utcnow()
+    db.session.flush()
+    result = RegulationResult(reg, False, True, old_status, old_links)
+    if propagate and result.status_changed:
+        from .curation import propagate_regulation_change
+
+        result.flagged = propagate_regulation_change(reg, old_status)
+    return result
 
 
 def _upsert(model, slug: str, values: dict) -> bool:
@@ -134,6 +190,6 @@ def upsert_category(slug: str, name: str, *, name_en: str | None = None, descrip
 
 
 def upsert_agency(slug: str, name: str, *, short_name: str | None = None, website: str | None = None,
-                  description: str = "") -> bool:
-    return _upsert(Agency, slug, {"name": name, "short_name": short_name, "website": website,
+                  parent: str | None = None, description: str = "") -> bool:
+    return _upsert(Agency, slug, {"name": name, "short_name": short_name, "website": website, "parent": parent,
                                   "description": description})

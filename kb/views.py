@@ -10,10 +10,9 @@ from core.i18n import _
 
 from . import bp
 from .models import Agency, Category, ServiceVersion
-from .presenters import snapshot_diff
-from .queries import (agencies_with_counts, categories_with_counts, credits_for, faqs_for, recently_updated,
-                      service_or_none,
-                      services_query, version_or_none)
+from .presenters import PageView, snapshot_diff
+from .queries import (agencies_with_counts, categories_with_counts, credits_for, faqs_for, open_flags_for,
+                      recently_updated, service_or_none, services_query, version_or_none)
 from .record import FIELD_LABELS
 
 
@@ -57,7 +56,8 @@ def service(slug: str):
     svc = service_or_none(slug)
     if svc is None:
         abort(404, _("Layanan tidak ditemukan."))
-    return render_template("kb/service.html", service=svc, faqs=faqs_for(svc), credits=credits_for(svc))
+    return render_template("kb/service.html", service=svc, page=PageView(svc, flags=open_flags_for(svc)),
+                           faqs=faqs_for(svc), credits=credits_for(svc))
 
 
 @bp.route("/layanan/<slug>/riwayat")

@@ -127,4 +127,4 @@ def test_knowledge_manager_promotes_an_answer(live, browser):
     browser.find_element(By.LINK_TEXT, "Promosikan").click()
     browser.find_element(By.CSS_SELECTOR, "main form button.primary").click()
     wait_for(browser, "Jawaban ditambahkan sebagai FAQ resmi.")
-    assert "Pertanyaan yang sering diajukan" in browser.page_source and "@bripka_wawan" in browser.page_source
+    assert "Pertanyaan yang sering diajukan" in browser.page_source and "@wawan_hidayat" in browser.page_source

@@ -67,14 +67,16 @@ def test_write_transaction_rolls_back_on_error(app):
         assert db.session.scalar(sa.select(User).where(User.username == "sementara")) is None
 
 
-def test_fee_constraints_enforced_by_database(app):
+def test_regulation_status_enforced_by_database(app):
+    from datetime import date
+
     import pytest
     from sqlalchemy.exc import IntegrityError
 
-    from kb.models import Fee, Service
+    from kb.models import Regulation
 
     with app.app_context():
-        service = db.session.scalar(sa.select(Service).limit(1))
         with pytest.raises(IntegrityError):
             with write_transaction():
-                db.session.add(Fee(service_id=service.id, position=99, label="x", kind="mahal", amount=-1))
+                db.session.add(Regulation(key="pp-1-2099", type="PP", number="1", year=2099, title="x",
+                                          status="dicabut", checked=date(2026, 1, 1)))
