@@ -23,6 +23,7 @@ run: install
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install
+	$(FLASK) content check
 	$(PY) -m pytest
 
 # Lint the bundled content (content/README.md): no database needed, exit 1 on any problem.

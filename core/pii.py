@@ -119,11 +119,13 @@ def _replace(text: str, spans) -> tuple[str, list[str]]:
 
 
 def redact(text: str) -> tuple[str, list[str]]:
-    """Return the text with personal data replaced, and the kinds found."""
+    """Return the text with personal data replaced, and the kinds found.
+    Only the personal data changes: detection reads the text normalized
+    (NFKC, format characters dropped), and each hit is mapped back to the
+    span of the original text it came from."""
     if not text:
         return text, []
-    text = _normalize(text)
-    return _replace(text, _matches(text))
+    return _protect(text, markdown=False)
 
 
 def redact_text(text: str) -> str:
@@ -150,13 +152,13 @@ class _Skeleton:
     maps 1:1; an entity or a normalized non-ASCII character is a segment
     whose characters all map to its whole source span."""
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, markdown: bool = True):
         self.parts: list[str] = []
         self.starts: list[int] = []      # visible start of each segment
         self.segments: list[tuple[int, int, bool]] = []  # (source start, source end, one-to-one)
         self.length = 0
         last = 0
-        for m in _TOKEN.finditer(source):
+        for m in (_TOKEN.finditer(source) if markdown else ()):
             if m.start() > last:
                 self._plain(source, last, m.start())
             if source[m.start()] == "&":
@@ -212,15 +214,20 @@ def _skeleton(source: str) -> tuple[str, list[tuple[int, int]]]:
 
 def protect_markdown(source: str) -> tuple[str, list[str]]:
     """A Markdown source with every span that renders to personal data
-    replaced by a label, and the kinds found.  Plain-text detection on the
-    source itself runs too (it catches what the skeleton would join)."""
+    replaced by a label, and the kinds found.  The raw source is checked
+    too (link targets are invisible in the rendered text but not in the
+    page).  Nothing else in the source changes."""
     if not source:
         return source, []
-    sk = _Skeleton(source)
-    replacements = [(*sk.source_span(s, e), kind) for s, e, kind in _matches(sk.text)]
-    out, found = _replace(source, _merge(replacements))
-    out, more = redact(out)
-    return out, found + [k for k in more if k not in found]
+    return _protect(source, markdown=True)
+
+
+def _protect(text: str, markdown: bool) -> tuple[str, list[str]]:
+    sk = _Skeleton(text, markdown)
+    spans = [(*sk.source_span(s, e), kind) for s, e, kind in _matches(sk.text)]
+    if markdown:
+        spans += _matches(text)
+    return _replace(text, _merge(spans))
 
 
 def _merge(spans):

@@ -18,7 +18,8 @@ from core.usernames import imitates_official
 
 from .models import Answer, Comment, Post, Question
 from .services import (BODY_MAX, BODY_MIN, COMMENT_MAX, COMMENT_MIN, MAX_SERVICES, MAX_TAGS, TAG_RE, TITLE_MAX,
-                       TITLE_MIN, accept_answer, add_comment, ask_question, edit_post, post_answer)
+                       TITLE_MIN, accept_answer, add_comment, ask_question, edit_post, post_answer, stored_body,
+                       stored_title)
 
 KEY_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 USER_RE = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
@@ -323,7 +324,8 @@ def write_threads(threads: list[SeedThread]) -> ThreadReport:
         if q is None:
             q = ask_question(author, t.title, t.body, t.tags, t.services, created_at=t.when, seed_key=t.key)
             report.created += 1
-        elif q.title != t.title or q.body_md != t.body or sorted(x.name for x in q.tags) != sorted(t.tags):
+        elif (q.title != stored_title(t.title) or q.body_md != stored_body(t.body)
+              or sorted(x.name for x in q.tags) != sorted(t.tags)):
             edit_post(_author_of(q), q.id, q.version, t.body, title=t.title, tags=t.tags,
                       comment="Diperbarui dari berkas konten")
             changed = True
@@ -334,7 +336,7 @@ def write_threads(threads: list[SeedThread]) -> ThreadReport:
             if answer is None:
                 answer = post_answer(_seed_user(a.author, report, users), q.id, a.body, created_at=a.when, seed_key=key)
                 report.answers_added += 1
-            elif answer.body_md != a.body:
+            elif answer.body_md != stored_body(a.body):
                 edit_post(_author_of(answer), answer.id, answer.version, a.body, comment="Diperbarui dari berkas konten")
                 changed = True
             _sync_comments(answer, a.comments, f"{key}#c", report, users)

@@ -91,6 +91,16 @@ def _private(*texts: str) -> tuple[list[str], list[str]]:
     return out, found
 
 
+def stored_title(title: str) -> str:
+    """What ask/edit would store for this title (seed reloads compare with it)."""
+    return redact(_clean(title, TITLE_MAX))[0]
+
+
+def stored_body(body: str, limit: int = BODY_MAX) -> str:
+    """What ask/answer/edit would store for this Markdown body."""
+    return protect_markdown(_clean(body, limit))[0]
+
+
 PII_REFUSED = ("Tulisan ini tampaknya memuat data pribadi (NIK, nomor HP, atau email) dalam bentuk yang tidak dapat "
                "kami samarkan otomatis. Hapus data tersebut, lalu kirim lagi.")
 

@@ -111,7 +111,7 @@ def test_malformed_files_name_file_and_field_and_write_nothing(app, tmp_path):
     folder = copy_content(tmp_path)
     svc = folder / "services"
     edit(svc / "paspor-baru.md", "amount: 650000", "amount: Rp650.000")
-    edit(svc / "skck.md", "last_reviewed: 2026-09-30", "last_reviewed: 30 Sept")
+    edit(svc / "skck.md", "last_reviewed: 2026-11-25", "last_reviewed: 30 Sept")
     (svc / "rusak-yaml.md").write_text("---\nslug: rusak-yaml\ntitle: [tidak ditutup\n---\n")
     (svc / "tanpa-front-matter.md").write_text("Hanya teks biasa.\n")
     (svc / "salah-nama.md").write_text((svc / "kip-kuliah.md").read_text())

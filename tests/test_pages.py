@@ -23,12 +23,13 @@ def test_service_page_shows_every_field(client):
     assert "Rp650.000" in html and "Rp1.000.000" in html          # fees in rupiah
     assert "Mulai Rp350.000" in html
     assert "paling lama 4 hari kerja" in html                     # duration with its unit
-    assert "Daftar dan pilih jadwal kedatangan" in html           # steps
-    assert "https://www.imigrasi.go.id" in html                   # channel / contact
+    assert "Unduh aplikasi M-Paspor" in html                      # steps
+    assert "id.go.imigrasi.paspor_online" in html                 # channel
     assert "UU 6/2011</strong> tentang Keimigrasian" in html      # legal basis from the registry
-    assert "1 Oktober 2026" in html                               # last reviewed, Indonesian date
+    assert "PP 45/2024" in html                                   # sources next to the fees
+    assert "25 November 2026" in html                             # last reviewed, Indonesian date
     assert "Direktorat Jenderal Imigrasi" in html
-    assert "Belum terverifikasi: bagian ini belum menyebut sumber resmi" in html  # converted page, no sources yet
+    assert "Belum terverifikasi: bagian ini belum menyebut sumber resmi" not in html  # every group is sourced
 
 
 def test_free_service_badge_and_regional_fee(client):
@@ -106,7 +107,8 @@ def test_history_and_version_diff(app, client, tmp_path):
     shutil.copytree(CONTENT, folder)
     path = folder / "services" / "skck.md"
     path.write_text(path.read_text().replace("amount: 30000", "amount: 35000")
-                    .replace("  - Terima SKCK.", "  - text: Terima SKCK.\n    sources: [perpol-6-2023]"))
+                    .replace("  - Terima SKCK setelah diteliti petugas.",
+                             "  - text: Terima SKCK setelah diteliti petugas.\n    sources: [perpol-6-2023]"))
     with app.app_context():
         load_directory(folder)
     html = text(client.get("/layanan/skck/riwayat"))
@@ -114,7 +116,7 @@ def test_history_and_version_diff(app, client, tmp_path):
     html = text(client.get("/layanan/skck/riwayat/2"))
     assert 'class="diff-del"' in html and "Rp30.000" in html
     assert 'class="diff-add"' in html and "Rp35.000" in html
-    assert "Terima SKCK. [sumber: perpol-6-2023]" in html  # item sources show in the diff
+    assert "Terima SKCK setelah diteliti petugas. [sumber: perpol-6-2023]" in html  # item sources show in the diff
     assert "<h2>Persyaratan</h2>" not in html and "<h2>Biaya</h2>" in html  # only changed fields
     html = text(client.get("/layanan/skck/riwayat/1"))
     assert "Versi pertama" in html and "<h2>Persyaratan</h2>" in html
