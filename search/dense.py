@@ -374,7 +374,6 @@ class DenseIndex:
                 sa.select(SearchVector.id, SearchVector.doc_id, SearchVector.vector)
                 .where(SearchVector.model == self.model, SearchVector.id > last)
                 .order_by(SearchVector.id).limit(self.BUILD_BATCH)).all()
-            db.session.rollback()  # end the read transaction between batches
             if not rows:
                 return
             last = rows[-1].id
@@ -488,7 +487,6 @@ class DenseIndex:
             if name is None and self._main_name is None:
                 small = db.session.scalar(sa.select(sa.func.count(SearchVector.id))
                                           .where(SearchVector.model == self.model)) or 0
-                db.session.rollback()
                 if small <= self.SYNC_BUILD_BELOW:
                     self.build()  # a small new host: build now (the drainer does large ones)
                     name = self.current_name()
@@ -527,7 +525,6 @@ class DenseIndex:
                 self._delta[doc_id] = (np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(blobs), self.dim)
                                        if blobs else np.zeros((0, self.dim), np.float32))
             self._delta_matrix = None
-        db.session.rollback()  # end the read transaction
 
     def delta_chunks(self) -> int:
         return sum(len(v) for v in self._delta.values())
