@@ -126,14 +126,23 @@ class _Part:
         self.chunk_doc = np.load(folder / f"{kind}.chunk_doc.npy", mmap_mode="r")
         self.n_docs = len(refs)
         self.n_chunks = len(self.chunk_doc)
-        # float16 copy of every chunk vector: exact scores for the candidates
-        # (and the whole part when it is small); only touched pages are read.
-        self.vectors = np.load(folder / f"{kind}.f16.npy", mmap_mode="r")
+        # Every chunk vector for rescoring, as int8 residuals from the mean
+        # vector with one scale per vector (e5 vectors share a large common
+        # component, so this keeps scores to about 1e-3); only touched pages
+        # are read.
+        self.codes = np.load(folder / f"{kind}.codes.npy", mmap_mode="r")
+        self.scales = np.load(folder / f"{kind}.scales.npy", mmap_mode="r")
+        self.mean = np.load(folder / f"{kind}.mean.npy")
         if self.ann:
             from usearch.index import Index
 
             self.index = Index.restore(str(folder / f"{kind}.usearch"), view=True)
             self.index.expansion_search = meta.get("expansion_search", DenseIndex.EXPANSION_SEARCH)
+
+    def scores(self, q: np.ndarray, rows) -> np.ndarray:
+        """Dot products of ``q`` with the chunk vectors at ``rows``."""
+        codes = np.asarray(self.codes[rows], dtype=np.float32)
+        return (codes @ q) * np.asarray(self.scales[rows]) + float(self.mean @ q)
 
     def doc_id(self, i: int) -> str:
         return f"{self.kind}:{self.refs[i]}"
@@ -142,22 +151,21 @@ class _Part:
         """Best ``limit`` documents as (doc index, best chunk similarity).
 
         Large parts: the int8 HNSW graph proposes candidate chunks (several
-        per wanted document), which are then scored exactly from the float16
-        vectors, so quantization changes which chunks are looked at, never
-        their scores.  Small parts (or ``exact``): every chunk is scored."""
+        per wanted document), which are then rescored from the residual
+        codes (``scores``).  Small parts (or ``exact``): every chunk is scored."""
         if self.n_chunks == 0 or limit <= 0:
             return []
         if self.ann and not exact:
             count = min(self.n_chunks, max(limit * DenseIndex.CHUNKS_PER_DOC_FETCHED, DenseIndex.MIN_FETCH))
             keys = np.sort(np.asarray(self.index.search(q, count, threads=1).keys, dtype=np.int64))
-            sims = np.asarray(self.vectors[keys], dtype=np.float32) @ q
+            sims = self.scores(q, keys)
             owners = np.asarray(self.chunk_doc[keys])
         else:
             keys = None
             sims = np.empty(self.n_chunks, dtype=np.float32)
             for start in range(0, self.n_chunks, 65_536):
-                block = np.asarray(self.vectors[start:start + 65_536], dtype=np.float32)
-                sims[start:start + len(block)] = block @ q
+                stop = min(self.n_chunks, start + 65_536)
+                sims[start:stop] = self.scores(q, slice(start, stop))
             owners = np.asarray(self.chunk_doc)
         order = np.argsort(-sims, kind="stable")
         best: dict[int, float] = {}
@@ -221,7 +229,8 @@ class DenseIndex:
       written by whichever process drains the outbox, so every host shares it.
     * Per host: a built index folder ``<root>/vec-*/`` named by
       ``<root>/CURRENT``, memory-mapped by every worker (one copy per host):
-      float16 vectors of every chunk, plus an int8 HNSW graph (usearch) for
+      every chunk vector as int8 residuals for exact-enough rescoring, plus
+      an int8 HNSW graph (usearch) for
       kinds with ``EXACT_BELOW`` chunks or more.  It records the outbox id it
       reflects (``cursor``).
     * Per process: a small *delta*: documents of outbox rows after that
@@ -426,12 +435,7 @@ class DenseIndex:
                                if all(r.isdigit() and len(r) < 18 for r in ref_list) else np.array(ref_list))
                     np.save(folder / f"{kind}.refs.npy", ref_arr)
                     np.save(folder / f"{kind}.chunk_doc.npy", np.array(chunk_doc[kind], dtype=np.int32))
-                    f16 = np.lib.format.open_memmap(folder / f"{kind}.f16.npy", mode="w+", dtype=np.float16,
-                                                    shape=(n, self.dim))
-                    for start in range(0, n, 100_000):
-                        f16[start:start + 100_000] = raw[start:start + 100_000]
-                    f16.flush()
-                    del f16
+                    write_codes(folder, kind, raw)
                     ann = n >= exact_below and n > 0
                     if ann:
                         index = Index(ndim=self.dim, metric="cos", dtype="i8",
@@ -600,6 +604,27 @@ class DenseIndex:
 
     def needs_compaction(self) -> bool:
         return self.delta_chunks() > self.COMPACT_AT
+
+
+def write_codes(folder: Path, kind: str, raw: np.ndarray, block: int = 100_000) -> None:
+    """The rescoring copy of a part's vectors: int8 residuals from the mean
+    vector, one float32 scale per vector (see ``_Part.scores``)."""
+    n, dim = raw.shape
+    mean = np.zeros(dim, dtype=np.float64)
+    for start in range(0, n, block):
+        mean += np.asarray(raw[start:start + block], dtype=np.float64).sum(axis=0)
+    mean = (mean / max(n, 1)).astype(np.float32)
+    codes = np.lib.format.open_memmap(folder / f"{kind}.codes.npy", mode="w+", dtype=np.int8, shape=(n, dim))
+    scales = np.lib.format.open_memmap(folder / f"{kind}.scales.npy", mode="w+", dtype=np.float32, shape=(n,))
+    for start in range(0, n, block):
+        residual = np.asarray(raw[start:start + block], dtype=np.float32) - mean
+        top = np.maximum(np.abs(residual).max(axis=1), 1e-12)
+        codes[start:start + len(residual)] = np.round(residual * (127.0 / top)[:, None]).astype(np.int8)
+        scales[start:start + len(residual)] = top / 127.0
+    codes.flush()
+    scales.flush()
+    del codes, scales
+    np.save(folder / f"{kind}.mean.npy", mean)
 
 
 def outbox_frontier() -> int:
