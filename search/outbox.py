@@ -251,6 +251,7 @@ def _encode_all(eng, dense, state, state_path, progress, batch_docs) -> int:
     plans = [(p.kind, [str(r) for r in p.all_refs()]) for p in providers()]
     total = sum(len(refs) for _, refs in plans)
     done = 0
+    docs_now = 0
     encoded_now = 0
     for kind, refs in plans:
         all_ids.update(f"{kind}:{r}" for r in refs)
@@ -279,9 +280,10 @@ def _encode_all(eng, dense, state, state_path, progress, batch_docs) -> int:
             done_kinds[kind] = page[-1]
             _save_state(state_path, state)
             done += len(page)
+            docs_now += len(page)
             if progress:
                 elapsed = time.perf_counter() - started
-                progress("vectors", done, total, elapsed, {"encoded": state["encoded"],
+                progress("vectors", done, total, elapsed, {"encoded": state["encoded"], "docs_now": docs_now,
                                                           "rate": encoded_now / elapsed if elapsed else 0.0})
         done_kinds[kind] = "*"
         _save_state(state_path, state)

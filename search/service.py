@@ -86,8 +86,8 @@ def init_app(app) -> None:
             if extra:
                 rate = extra.get("rate") or 0.0
                 line += f", {extra['encoded']} chunks encoded, {rate:.1f} chunks/s"
-                if total and done and rate:
-                    left = (total - done) * (elapsed / max(done - extra.get("start", 0), 1))
+                if total and extra.get("docs_now"):
+                    left = (total - done) * elapsed / extra["docs_now"]
                     line += f", about {left / 60:.0f} min left"
             click.echo(line, err=True)
 
