@@ -312,15 +312,23 @@ def ensure_local_state() -> None:
     """A host that has no index folders yet (it joined late, or its disk
     is new) builds them from the database, without encoding anything."""
     eng = engine()
+    def fresh(index) -> bool:  # no folder, or only the empty one a request made meanwhile
+        return not index.exists() or (index.cursor() == 0 and index.doc_count() == 0)
+
     for kind, index in eng.lexicals.items():
-        if index.exists():
+        if not fresh(index):
             continue
-        with index._host_lock("CURRENT"):
-            if index.exists():
-                continue
-            cutoff = db.session.scalar(sa.select(sa.func.max(SearchOutbox.id))) or 0
-            log.info("no lexical %s index on this host: building it from the database", kind)
-            build_lexical(eng, kind, cutoff)
+        try:
+            # One worker of the host builds; the others go on serving (an empty
+            # index meanwhile) instead of waiting for the lock.
+            with index._host_lock("initial-build", timeout=0):
+                if not fresh(index):
+                    continue
+                cutoff = db.session.scalar(sa.select(sa.func.max(SearchOutbox.id))) or 0
+                log.info("no lexical %s index on this host: building it from the database", kind)
+                build_lexical(eng, kind, cutoff)
+        except TimeoutError:
+            continue
     dense = eng.dense
     if dense is not None and dense.current_name() is None:
         log.info("no vector index on this host: building it from stored vectors")
