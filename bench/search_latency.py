@@ -35,9 +35,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import random  # noqa: E402
-import re  # noqa: E402
 import resource  # noqa: E402
-import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -208,7 +206,6 @@ def main() -> None:
               + ", ".join(f"{k}: {'HNSW' if v['ann'] else 'exact'}" for k, v in st['kinds'].items()) + ")")
 
         queries = [q["q"] for q in yaml.safe_load((ROOT / "bench" / "data" / "dev_queries.yml").read_text())]
-        from search.analysis import terms as analyze_query
 
         for q in queries[:20]:
             eng.search(q, k=10)  # warm caches

@@ -9,7 +9,16 @@ to two places:
   database: rows are marked ``processed_at`` once their vectors are stored;
 * the lexical index, a folder local to one host: each index folder keeps
   the id of the last row it applied (see ``LexicalIndex.cursor``), so a
-  second app host with its own folder replays the same rows itself.
+  second app host with its own folder replays the same rows itself;
+* the vector index of each host (``search.dense``): every worker reads the
+  vectors of rows after its folder's cursor back from the database into a
+  small delta, and the folder is rebuilt from the database when that delta
+  grows or a ``*:vectors`` row says vectors changed in bulk.
+
+Passages are encoded before a write transaction opens; the transaction only
+writes.  A host without index folders builds them from the database
+(:func:`ensure_local_state`, ``flask search reindex --local``), encoding
+nothing.
 
 Ids are a safe cursor because writers are serialized (``write_transaction``
 takes SQLite's write lock or PostgreSQL's advisory lock before writing), so

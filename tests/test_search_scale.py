@@ -4,7 +4,6 @@ write transactions, resumable reindex, and a host that joins late.
 
 Most tests use a tiny bag-of-words encoder (no model) so they run in
 seconds; the shipped model is covered in tests/test_search.py."""
-import hashlib
 import logging
 import shutil
 import zlib
