@@ -21,10 +21,12 @@ def init_app(app) -> None:
     app.config.setdefault("SEARCH_DRAIN", "background")  # or "inline" (tests) or "manual"
     app.config.setdefault("SEARCH_NORMALIZATION", None)
     app.config.setdefault("SEARCH_THREAD_BUDGET_MS", 40.0)  # lexical time budget on the (large) thread index
+    app.config.setdefault("SEARCH_FUSION", None)  # fitted fusion/abstention parameters (default search/data/fusion.json)
     app.extensions["search"] = SearchEngine(app.config["SEARCH_DIR"], encoder=app.config["SEARCH_ENCODER"],
                                             threads=app.config["SEARCH_THREADS"],
                                             normalization=app.config["SEARCH_NORMALIZATION"],
-                                            lexical_budget_ms=app.config["SEARCH_THREAD_BUDGET_MS"])
+                                            lexical_budget_ms=app.config["SEARCH_THREAD_BUDGET_MS"],
+                                            fusion=app.config["SEARCH_FUSION"])
     app.config.setdefault("SEARCH_POLL_SECONDS", float(os.environ.get("LAYANAN_SEARCH_POLL_SECONDS", "5")))
     drainer = BackgroundDrainer(app, poll_seconds=app.config["SEARCH_POLL_SECONDS"])
     app.extensions["search_drainer"] = drainer
@@ -65,6 +67,9 @@ def init_app(app) -> None:
             click.echo(f"dense: {dense.model}, {dense.doc_count()} documents, {vectors} chunk vectors")
         click.echo(f"outbox pending: {pending_count()}")
         click.echo(f"normalization entries: {len(eng.normalizer)}")
+        fitted = eng.fusion.info.get("fitted_at") or eng.fusion.info.get("source", "?")
+        click.echo(f"fusion: fitted {fitted}; abstention bar {eng.fusion.hybrid.bar:.3f} (hybrid), "
+                   f"{eng.fusion.lexical.bar:.3f} (lexical only)")
 
     @cli.command("drain")
     def drain_command():
