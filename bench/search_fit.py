@@ -24,7 +24,7 @@ import statistics
 
 import numpy as np
 
-from search.fusion import CALIBRATION_FEATURES, DENSE_FEATURES, FEATURES, FusionParams, Model
+from search.fusion import DENSE_FEATURES, FEATURES, QUERY_FEATURES, FusionParams, Model
 
 RRF_K = 60
 LAMBDAS = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
@@ -35,8 +35,8 @@ FOLDS = 5
 
 def baseline_order(rec: dict, how: str) -> list[str]:
     ranked = rec["ranked"]
-    if how == "lexical":
-        key = lambda c: (-(1.0 / (RRF_K + c["lex_rank"]) if c["lex_rank"] else 0.0), c["doc_id"])  # noqa: E731
+    if how == "lexical":  # each kind's list in turn, an official page first at equal rank
+        key = lambda c: (c["lex_rank"] or 10**9, not c["doc_id"].startswith("service:"), c["doc_id"])  # noqa: E731
     elif how == "dense":
         key = lambda c: (c["dense_rank"] or 10**9, c["doc_id"])  # noqa: E731
     elif how == "rrf":
@@ -99,9 +99,29 @@ def _groups(records: list[dict], features: list[str], weight: float, spread: boo
 
 
 def fit_ranker(groups: list, n_features: int, lam: float) -> np.ndarray:
-    w = np.zeros(n_features)
+    """Newton's method with backtracking.  Features are centred per query
+    (the softmax does not see per-query shifts) and scaled to unit spread,
+    so the L2 penalty treats a feature with a narrow range, like the
+    cosine, like any other; returns weights for the raw features."""
+    if not groups:
+        return np.zeros(n_features)
+    groups = [(X - X.mean(axis=0), t, wt) for X, t, wt in groups]
+    scale = np.vstack([g[0] for g in groups]).std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    groups = [(X / scale, t, wt) for X, t, wt in groups]
     total = sum(g[2] for g in groups) or 1.0
-    for _ in range(60):
+
+    def loss(w):
+        value = 0.5 * lam * total * float(w @ w)
+        for X, t, wt in groups:
+            s = X @ w
+            m = s.max()
+            value += wt * (m + math.log(np.exp(s - m).sum()) - float(t @ s))
+        return value
+
+    w = np.zeros(n_features)
+    current = loss(w)
+    for _ in range(100):
         grad = lam * total * w
         hess = lam * total * np.eye(n_features)
         for X, t, wt in groups:
@@ -109,12 +129,22 @@ def fit_ranker(groups: list, n_features: int, lam: float) -> np.ndarray:
             p = np.exp(s - s.max())
             p /= p.sum()
             grad += wt * (X.T @ (p - t))
-            hess += wt * (X.T @ (X * p[:, None]) - np.outer(X.T @ p, X.T @ p))
+            xp = X.T @ p
+            hess += wt * (X.T @ (X * p[:, None]) - np.outer(xp, xp))
         step = np.linalg.solve(hess + 1e-9 * np.eye(n_features), grad)
-        w -= step
-        if np.abs(step).max() < 1e-7:
+        size = 1.0
+        while size > 1e-4:
+            candidate = w - size * step
+            value = loss(candidate)
+            if value <= current:
+                break
+            size /= 2
+        else:
             break
-    return w
+        w, improvement, current = candidate, current - value, value
+        if improvement < 1e-10:
+            break
+    return w / scale
 
 
 def ranker_metric(records: list[dict], features: list[str], w: np.ndarray, kind: str) -> float:
@@ -172,19 +202,22 @@ def fit_all(sets: dict[str, list[dict]], features: list[str], lam: float) -> np.
 
 # ---------------------------------------------------------------- calibrator and bar
 
-def _calib_rows(records: list[dict], ranker: Model, calib_features: list[str]):
-    X, y = [], []
-    for rec in records:
-        q = rec["query"]
-        for c in rec["ranked"]:
-            s = ranker.score(c["x"])
-            X.append([s if f == "score" else rec["known"] if f == "known" else c["x"].get(f, 0.0)
-                      for f in calib_features])
-            y.append(1.0 if c["doc_id"] in q.relevant else 0.0)
-    return np.array(X), np.array(y)
+def query_features(model: Model, rec: dict) -> tuple[dict, list[float]]:
+    scores = [model.score(c["x"]) for c in rec["ranked"]]
+    if not scores:
+        return {"known": rec["known"], "top_score": 0.0, "top_cos": 0.0, "top_cover": 0.0, "cos_margin": 0.0}, scores
+    top = max(range(len(scores)), key=lambda i: scores[i])
+    x = rec["ranked"][top]["x"]
+    return {"known": rec["known"], "top_score": scores[top], "top_cos": x.get("dense_cos", 0.0),
+            "top_cover": x.get("cover", 0.0), "cos_margin": rec.get("cos_margin", 0.0)}, scores
 
 
 def fit_logistic(X: np.ndarray, y: np.ndarray, lam: float = 1e-3) -> tuple[np.ndarray, float]:
+    """L2-regularized logistic regression on standardized features; returns
+    weights and bias for the raw features."""
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    X = (X - mean) / scale
     Xb = np.hstack([X, np.ones((len(X), 1))])
     w = np.zeros(Xb.shape[1])
     for _ in range(100):
@@ -195,24 +228,33 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, lam: float = 1e-3) -> tuple[np.nd
         w -= step
         if np.abs(step).max() < 1e-8:
             break
-    return w[:-1], float(w[-1])
+    raw = w[:-1] / scale
+    return raw, float(w[-1] - np.dot(raw, mean))
 
 
 def apply(model: Model, rec: dict) -> tuple[list[str], list[float]]:
-    """Order and probabilities of one record's candidates under a model."""
-    scored = []
-    for c in rec["ranked"]:
-        s = model.score(c["x"])
-        scored.append((s, c["x"].get("is_service", 0.0), c["doc_id"], model.probability(s, c["x"], rec["known"])))
+    """Order and confidences of one record's candidates under a model (as the engine computes them)."""
+    qf, scores = query_features(model, rec)
+    if not scores:
+        return [], []
+    in_domain = model.query_probability(qf)
+    top = max(scores)
+    scored = [(s, c["x"].get("is_service", 0.0), c["doc_id"], in_domain * model.result_probability(s - top))
+              for s, c in zip(scores, rec["ranked"])]
     scored.sort(key=lambda t: (-round(t[0], 9), -t[1], t[2]))
     return [t[2] for t in scored], [t[3] for t in scored]
 
 
-def abstention_outcomes(records: list[dict], models: list[Model], bar: float) -> dict:
+def abstention_outcomes(records: list[dict], models: list[Model], bar: float, cache: dict | None = None) -> dict:
     """In-domain recall@5 with the bar, and out-of-domain "no official page" share."""
     id_hits = id_n = ood_clear = ood_n = 0
-    for rec, model in zip(records, models):
-        order, probs = apply(model, rec)
+    for i, (rec, model) in enumerate(zip(records, models)):
+        if cache is not None and i in cache:
+            order, probs = cache[i]
+        else:
+            order, probs = apply(model, rec)
+            if cache is not None:
+                cache[i] = (order, probs)
         shown = [d for d, p in zip(order, probs) if p >= bar][:10]
         q = rec["query"]
         if q.relevant:
@@ -226,11 +268,12 @@ def abstention_outcomes(records: list[dict], models: list[Model], bar: float) ->
 
 
 def choose_bar(records: list[dict], models: list[Model]) -> tuple[float, list]:
-    base = abstention_outcomes(records, models, 0.0)
+    cache: dict = {}
+    base = abstention_outcomes(records, models, 0.0, cache)
     curve, best = [], 0.0
     for i in range(0, 200):
         bar = i / 200
-        out = abstention_outcomes(records, models, bar)
+        out = abstention_outcomes(records, models, bar, cache)
         curve.append((bar, out["id_recall5"], out["ood_no_official"]))
         if out["id_hits"] >= base["id_hits"] - 1:
             best = bar
@@ -239,16 +282,31 @@ def choose_bar(records: list[dict], models: list[Model]) -> tuple[float, list]:
 
 # ---------------------------------------------------------------- the whole fit
 
-def _calibrate(citizen: list[dict], ranker: Model, calib_features: list[str]) -> Model:
-    X, y = _calib_rows(citizen, ranker, calib_features)
-    w, b = fit_logistic(X, y)
-    calibration = {f: float(v) for f, v in zip(calib_features, w)}
-    calibration["bias"] = b
+def _calibrate(citizen: list[dict], ranker: Model, query_feature_names: list[str]) -> Model:
+    """Query calibrator on in-domain vs out-of-domain/gibberish queries;
+    result calibrator on the candidates of in-domain queries."""
+    Xq, yq, Xr, yr = [], [], [], []
+    for rec in citizen:
+        qf, scores = query_features(ranker, rec)
+        if not scores:
+            continue
+        Xq.append([qf[f] for f in query_feature_names])
+        yq.append(1.0 if rec["query"].relevant else 0.0)
+        if rec["query"].relevant:
+            top = max(scores)
+            for s, c in zip(scores, rec["ranked"]):
+                Xr.append([s - top])
+                yr.append(1.0 if c["doc_id"] in rec["query"].relevant else 0.0)
+    wq, bq = fit_logistic(np.array(Xq), np.array(yq))
+    wr, br = fit_logistic(np.array(Xr), np.array(yr))
+    calibration = {"query": {**{f: float(v) for f, v in zip(query_feature_names, wq)}, "bias": bq},
+                   "result": {"gap": float(wr[0]), "bias": br}}
     return Model(dict(ranker.weights), calibration, 0.0)
 
 
 def fit_mode(sets: dict[str, list[dict]], citizen: list[dict], features: list[str],
              calib_features: list[str]) -> tuple[Model, dict]:
+    """Ranker, calibrators and bar for one mode."""
     lam, cv_table = cv_ranker(sets, features)
     w = fit_all(sets, features, lam)
     ranker = Model({f: float(v) for f, v in zip(features, w)})
@@ -281,12 +339,14 @@ def fit_mode(sets: dict[str, list[dict]], citizen: list[dict], features: list[st
 
 def fit(tuning: dict[str, list[dict]]) -> tuple[FusionParams, dict]:
     hybrid_sets = {name: recs for name, recs in tuning.items() if name != "citizen-lexical"}
-    hybrid, hybrid_report = fit_mode(hybrid_sets, tuning["citizen"], list(FEATURES), list(CALIBRATION_FEATURES))
+    hybrid, hybrid_report = fit_mode(hybrid_sets, tuning["citizen"], list(FEATURES), list(QUERY_FEATURES))
     lexical_features = [f for f in FEATURES if f not in DENSE_FEATURES]
     lexical, lexical_report = fit_mode({"citizen": tuning["citizen-lexical"]}, tuning["citizen-lexical"],
-                                       lexical_features, [f for f in CALIBRATION_FEATURES if f not in DENSE_FEATURES])
+                                       lexical_features, [f for f in QUERY_FEATURES if f not in ("top_cos", "cos_margin")])
     params = FusionParams(hybrid, lexical, info={
-        "ranker": "listwise softmax, L2 by 5-fold CV", "calibrator": "logistic regression (citizen tuning)",
+        "ranker": "listwise softmax, L2 by 5-fold CV",
+        "calibrator": "query: logistic, in-domain vs out-of-domain/gibberish citizen tuning queries; "
+                      "result: logistic on the score gap, in-domain candidates",
         "bar": "highest bar losing at most one in-domain tuning query from recall@5 (out-of-fold)",
         "tuning_sets": {name: len(recs) for name, recs in tuning.items()},
         "lambda": {"hybrid": hybrid_report["lambda"], "lexical": lexical_report["lambda"]}})
@@ -381,10 +441,14 @@ def report(evaluation: dict, semeval: dict, fit_report: dict | None, params: Fus
         md += ["## SemEval-2016 Task 3 subtask B (MAP)", "",
                "Train = parts 1+2 (tuning); dev = held out (the 2016 test gold is not in the reachable mirrors). "
                "*ir* = the search engine's order shipped with the data.", "",
-               "| split | ir | lexical | dense | RRF (old) | fused | scorer |", "|---|---|---|---|---|---|---|"]
+               "*fused* re-ranks with the engine's order as the `prior_rr` feature; *fused, no prior* is the same "
+               "model without it (text features only).", "",
+               "| split | ir | lexical | dense | RRF (old) | fused, no prior | fused | scorer |",
+               "|---|---|---|---|---|---|---|---|"]
         data["semeval"] = semeval
         for split, runs in semeval.items():
-            vals = [runs[h].get("map_official", runs[h]["map"]) for h in ("ir", "lexical", "dense", "rrf", "fused")]
+            vals = [runs[h].get("map_official", runs[h]["map"])
+                    for h in ("ir", "lexical", "dense", "rrf", "fused-no-prior", "fused")]
             md.append(f"| {split} | " + " | ".join(f"{v:.4f}" for v in vals) + f" | {runs['fused']['scorer']} |")
         md.append("")
 

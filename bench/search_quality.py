@@ -61,6 +61,7 @@ import search_fit  # noqa: E402
 RESULTS = ROOT / "bench" / "results"
 FUSION = ROOT / "search" / "data" / "fusion.json"
 QUORA_TUNE = 2000
+SEMEVAL_BODY_CHARS = 500  # related-question bodies are cut here (encoding cost on 2 shared cores)
 
 
 @dataclass
@@ -72,6 +73,7 @@ class Query:
     best: str | None = None
     restrict: set[str] | None = None
     kinds: list[str] | None = None
+    prior: list[str] | None = None
     meta: dict = field(default_factory=dict)
 
     @property
@@ -181,14 +183,16 @@ def semeval_corpus(split: str, args, fusion) -> Corpus:
     docs, queries = [], []
     for org in questions:
         for rel in org.related:
-            sections = [Section("Pertanyaan", rel.body)] if rel.body else []
+            body = rel.body if len(rel.body) <= SEMEVAL_BODY_CHARS else rel.body[:SEMEVAL_BODY_CHARS].rsplit(" ", 1)[0]
+            sections = [Section("Pertanyaan", body)] if body else []
             docs.append(Document(doc_id=f"question:{rel.rel_id}", kind="question", title=rel.subject or rel.body[:80],
                                  url=f"/semeval/{rel.rel_id}", sections=sections,
                                  extra={"answer_count": len(rel.comments), "accepted": False, "closed": False}))
         queries.append(Query(org.org_id, f"{org.subject} {org.body}".strip(), "semeval",
                              {f"question:{r.rel_id}" for r in org.related if r.relevant}, None,
                              {f"question:{r.rel_id}" for r in org.related}, ["question"],
-                             {"order": [r.rel_id for r in org.related], "ir_rank": {r.rel_id: r.rank for r in org.related}}))
+                             {"order": [r.rel_id for r in org.related], "ir_rank": {r.rel_id: r.rank for r in org.related}},
+                             [f"question:{r.rel_id}" for r in sorted(org.related, key=lambda r: r.rank)]))
     app = doc_corpus(f"semeval-{split}", docs, args, fusion)
     return Corpus(f"semeval-{split}", app, {split: queries})
 
@@ -206,7 +210,7 @@ def quora_corpus(name: str, pairs: list[tuple[str, str]], args, fusion, n_querie
 
 # ---------------------------------------------------------------- running queries
 
-def run(corpus: Corpus, set_name: str, mode: str = "hybrid", k: int = 10) -> list[dict]:
+def run(corpus: Corpus, set_name: str, mode: str = "hybrid", k: int = 10, use_prior: bool = True) -> list[dict]:
     """Each query through SearchEngine.search; one record per query."""
     out = []
     with corpus.app.app_context():
@@ -214,10 +218,12 @@ def run(corpus: Corpus, set_name: str, mode: str = "hybrid", k: int = 10) -> lis
         for q in corpus.sets[set_name]:
             t = time.perf_counter()
             resp = eng.search(q.text, k=k, kinds=q.kinds, mode=mode, restrict=q.restrict,
+                              prior=q.prior if use_prior else None,
                               suggest=q.restrict is None and q.kind not in ("quora",))
             ms = (time.perf_counter() - t) * 1000
             out.append({
                 "query": q, "mode": resp.mode, "ms": ms, "timings": resp.timings, "known": resp.known,
+                "cos_margin": resp.query_features.get("cos_margin", 0.0),
                 "confidence": resp.confidence, "abstained": resp.abstained, "did_you_mean": resp.did_you_mean,
                 "results": [r.doc_id for r in resp.results],
                 "ranked": [{"doc_id": r.doc_id, "kind": r.kind, "x": r.features, "score": r.score,
@@ -312,6 +318,8 @@ def main() -> None:
     parser.add_argument("--keep-citizen", action="store_true", help="reuse the cached citizen corpus as is")
     parser.add_argument("--skip", default="", help="comma list of: semeval, quora (for quick iterations)")
     parser.add_argument("--fusion", default=str(FUSION), help="where the fitted parameters are written/read")
+    parser.add_argument("--tuning-only", action="store_true",
+                        help="development runs: fit and report tuning sets only, never look at held-out data")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     fusion_path = Path(args.fusion)
@@ -354,24 +362,31 @@ def main() -> None:
 
     print("evaluating ...", flush=True)
     evaluation = {}
-    for set_name in ("tuning", "heldout"):
+    for set_name in ("tuning",) if args.tuning_only else ("tuning", "heldout"):
         evaluation[f"citizen-{set_name}"] = run(corpora["citizen"], set_name)
         evaluation[f"citizen-{set_name}-lexical"] = run(corpora["citizen"], set_name, mode="lexical")
-    check_rank_by(corpora["citizen"], "heldout", evaluation["citizen-heldout"])
+    if not args.tuning_only:
+        check_rank_by(corpora["citizen"], "heldout", evaluation["citizen-heldout"])
     semeval = {}
-    for split in ("train", "dev"):
+    for split in ("train",) if args.tuning_only else ("train", "dev"):
         name = f"semeval-{split}"
         if name in corpora:
             records = run(corpora[name], split)
             evaluation[name] = records
             semeval[split] = {how: semeval_map(records, how, split, datasets.CACHE / "runs")
                               for how in ("ir", "lexical", "dense", "rrf", "fused")}
-    for name in ("quora-tune", "quora-1k", "quora-5k"):
+            # the same model without the search engine's order (prior_rr = 0 for every candidate)
+            semeval[split]["fused-no-prior"] = semeval_map(run(corpora[name], split, use_prior=False), "fused",
+                                                           split, datasets.CACHE / "runs-no-prior")
+    for name in ("quora-tune",) if args.tuning_only else ("quora-tune", "quora-1k", "quora-5k"):
         if name in corpora:
             evaluation[name] = run(corpora[name], name)
 
     report = search_fit.report(evaluation, semeval, fit_report, FusionParams.load(fusion_path),
                                seconds=time.perf_counter() - started)
+    if args.tuning_only:
+        print(report["markdown"])
+        return
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "search_quality.md").write_text(report["markdown"], encoding="utf-8")
     (RESULTS / "search_quality.json").write_text(json.dumps(report["data"], indent=1, ensure_ascii=False) + "\n",

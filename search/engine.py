@@ -21,10 +21,9 @@ log = logging.getLogger("layanan.search")
 
 RRF_K = 60
 CANDIDATES = 50   # per list
-SHORTLIST = 20    # candidates ranked this high by either list get full features (stored text, coverage)
+SHORTLIST = 15    # candidates ranked this high by either list get full features (stored text, coverage)
 RESTRICT_LIMIT = 100_000
-DOC_CACHE_SECONDS = 60.0
-DOC_CACHE_SIZE = 4096
+TERMS_CACHE_SIZE = 4096
 
 
 @dataclass
@@ -64,6 +63,7 @@ class Response:
     known: float = 0.0             # share of the query's word groups the index knows
     ranked: list[Result] = field(default_factory=list)   # every scored candidate, best first (bar not applied)
     timings: dict = field(default_factory=dict)           # ms per stage: lexical, dense, fusion, suggest
+    query_features: dict = field(default_factory=dict)    # what the abstention calibrator saw
 
     @property
     def official_match(self) -> bool:
@@ -124,7 +124,7 @@ class SearchEngine:
         self._dense: DenseIndex | None = None
         self._dense_tried = False
         self._lock = threading.Lock()
-        self._doc_cache: OrderedDict[str, tuple[float, dict, frozenset, frozenset]] = OrderedDict()
+        self._terms_cache: OrderedDict[int, tuple[frozenset, frozenset]] = OrderedDict()
 
     @property
     def dense(self) -> DenseIndex | None:
@@ -162,49 +162,52 @@ class SearchEngine:
         return known / len(groups)
 
     def _doc_info(self, candidates: list[_Candidate]) -> None:
-        """Title, url, metadata and term sets of each candidate, from a small
-        per-process cache (entries live ``DOC_CACHE_SECONDS``, so an edit
-        shows in ranking features within that time; what is displayed is
-        always read fresh)."""
-        now = time.monotonic()
-        missing: dict[str, list[str]] = {}
+        """Title, url, metadata and term sets of each candidate.  Fields are
+        read from the index on every search (an edit counts at once, in
+        every process); only the stemming of a text already seen is cached,
+        keyed by the text itself."""
+        by_kind: dict[str, list[_Candidate]] = {}
         for c in candidates:
-            hit = self._doc_cache.get(c.doc_id)
-            if hit is not None and hit[0] > now:
-                c.fields, c.head, c.everything = hit[1], hit[2], hit[3]
-                self._doc_cache.move_to_end(c.doc_id)
-            else:
-                missing.setdefault(c.kind, []).append(c.doc_id)
-        by_id = {c.doc_id: c for c in candidates}
-        for kind, ids in missing.items():
-            stored = self.lexicals[kind].stored(ids)
-            for doc_id in ids:
-                fields = stored.get(doc_id)
+            by_kind.setdefault(c.kind, []).append(c)
+        for kind, cands in by_kind.items():
+            stored = self.lexicals[kind].stored([c.doc_id for c in cands])
+            for c in cands:
+                fields = stored.get(c.doc_id)
                 if fields is None:
-                    self._doc_cache.pop(doc_id, None)
                     continue
                 meta = fields.get("meta") or {}
-                head = term_set(f"{fields.get('title', '')} {' '.join(meta.get('keywords') or [])}")
-                everything = head | term_set(fields.get("body", ""))
-                light = {"title": fields.get("title", ""), "url": fields.get("url", ""), "meta": meta}
-                self._doc_cache[doc_id] = (now + DOC_CACHE_SECONDS, light, head, everything)
-                c = by_id[doc_id]
-                c.fields, c.head, c.everything = light, head, everything
-        while len(self._doc_cache) > DOC_CACHE_SIZE:
-            self._doc_cache.popitem(last=False)
+                head_text = f"{fields.get('title', '')} {' '.join(meta.get('keywords') or [])}"
+                body = fields.get("body", "")
+                key = hash((head_text, body))
+                hit = self._terms_cache.get(key)
+                if hit is None:
+                    head = term_set(head_text)
+                    hit = self._terms_cache[key] = (head, head | term_set(body))
+                    if len(self._terms_cache) > TERMS_CACHE_SIZE:
+                        self._terms_cache.popitem(last=False)
+                else:
+                    self._terms_cache.move_to_end(key)
+                c.fields, c.head, c.everything = fields, hit[0], hit[1]
 
     # ------------------------------------------------------------ search
     def search(self, query: str, k: int = 10, kinds: list[str] | None = None, *, mode: str = "hybrid",
-               restrict: set[str] | None = None, rank_by: str | None = None, suggest: bool = True) -> Response:
+               restrict: set[str] | None = None, prior: list[str] | None = None, rank_by: str | None = None,
+               suggest: bool = True) -> Response:
         """The one search path (``/cari``, ``/api/v1/search``, similar
         questions and the benchmarks).
 
         ``results`` holds what clears the calibrated bar; ``ranked`` every
         scored candidate.  ``restrict`` limits the candidates to the given
-        doc ids (re-ranking benchmarks); ``rank_by`` ("lexical", "dense",
+        doc ids (re-ranking benchmarks); ``prior`` does the same with an
+        ordered list from an earlier retrieval stage, whose order becomes
+        the ``prior_rr`` feature (0 for everything else, so it changes
+        nothing in normal searches); ``rank_by`` ("lexical", "dense",
         "rrf") replaces the fitted model by one raw list, for the benchmarks'
         baselines only (no bar)."""
         started = time.perf_counter()
+        if prior is not None:
+            restrict = set(prior)
+        prior_rank = {doc_id: i for i, doc_id in enumerate(prior or [], start=1)}
         cleaned = clean_query(query)
         normalized = self.normalizer.normalize(cleaned)
         query_terms = terms(normalized)[:32]
@@ -271,26 +274,31 @@ class SearchEngine:
         model = self.fusion.model(run_mode)
         for c in shortlist:
             head, everything = c.head, c.everything
-            meta = c.fields.get("meta") or {}
             x = {
                 "lex_norm": c.lex_norm if c.lex_norm is not None else lex_floor.get(c.kind, 0.0),
                 "lex_rr": 1.0 / c.lex_rank if c.lex_rank else 0.0,
                 "cover": (sum(1 for g in groups if g & everything) / len(groups)) if groups else 0.0,
                 "title_cover": (sum(1 for g in groups if g & head) / len(groups)) if groups else 0.0,
                 "is_service": 1.0 if c.kind == "service" else 0.0,
-                "answered": 0.0 if c.kind == "service" else (
-                    1.0 if meta.get("accepted") else 0.5 if meta.get("answer_count") else 0.0),
+                "prior_rr": 1.0 / prior_rank[c.doc_id] if c.doc_id in prior_rank else 0.0,
             }
             if run_mode == "hybrid":
                 cos = c.dense_cos if c.dense_cos is not None else cos_floor
                 x.update({"dense_cos": cos, "dense_rr": 1.0 / c.dense_rank if c.dense_rank else 0.0})
             c.x = x
             c.score = model.score(x)
-            c.prob = model.probability(c.score, x, known)
+        best = max(shortlist, key=lambda c: c.score, default=None)
+        query_features = {"known": known, "top_score": best.score if best else 0.0,
+                          "top_cos": best.x.get("dense_cos", 0.0) if best else 0.0,
+                          "top_cover": best.x["cover"] if best else 0.0,
+                          "cos_margin": (dense_list[0][1] - dense_list[min(4, len(dense_list) - 1)][1])
+                          if dense_list else 0.0}
+        in_domain = model.query_probability(query_features) if best else 0.0
+        for c in shortlist:
+            c.prob = in_domain * model.result_probability(c.score - best.score)
 
-        if rank_by == "lexical" or (rank_by and run_mode == "lexical"):
-            fused = {d: s for d, s, _ in rrf(lex_lists)}
-            order = sorted(shortlist, key=lambda c: (-fused.get(c.doc_id, 0.0), c.doc_id))
+        if rank_by == "lexical" or (rank_by and run_mode == "lexical"):  # kind lists interleaved, official first
+            order = sorted(shortlist, key=lambda c: (c.lex_rank or 10**9, c.kind != "service", c.doc_id))
         elif rank_by == "dense":
             order = sorted(shortlist, key=lambda c: (c.dense_rank or 10**9, c.doc_id))
         elif rank_by == "rrf":
@@ -305,14 +313,14 @@ class SearchEngine:
         else:
             chosen = [r for r in ranked if r.confidence >= model.bar][:k]
         t_snip = time.perf_counter()
-        chosen = self._fresh(chosen, set(query_terms))
+        chosen = self._fresh(chosen, {c.doc_id: c.fields for c in shortlist}, set(query_terms))
         timings["snippets"] = (time.perf_counter() - t_snip) * 1000
         confidence = max((r.confidence for r in ranked), default=0.0)
         t3 = time.perf_counter()
         timings["fusion"] = (t3 - t2) * 1000 - timings["snippets"]
         response = Response(query=cleaned, normalized=normalized, results=chosen, mode=run_mode,
                             abstained=not chosen, confidence=confidence, known=known, ranked=ranked,
-                            timings=timings)
+                            timings=timings, query_features=query_features)
         if suggest and not rank_by and restrict is None:
             from .suggest import did_you_mean
 
@@ -321,26 +329,11 @@ class SearchEngine:
         response.took_ms = (time.perf_counter() - started) * 1000
         return response
 
-    def _fresh(self, chosen: list[Result], query_terms: set[str]) -> list[Result]:
-        """What is displayed is read from the index now: current title and
-        snippet, and a document deleted since it was cached is dropped."""
-        by_kind: dict[str, list[str]] = {}
+    def _fresh(self, chosen: list[Result], fields: dict[str, dict], query_terms: set[str]) -> list[Result]:
+        """Snippets for what is displayed, from the fields read in this search."""
         for r in chosen:
-            by_kind.setdefault(r.kind, []).append(r.doc_id)
-        stored = {}
-        for kind, ids in by_kind.items():
-            stored.update(self.lexicals[kind].stored(ids))
-        out = []
-        for r in chosen:
-            fields = stored.get(r.doc_id)
-            if fields is None:
-                self._doc_cache.pop(r.doc_id, None)
-                continue
-            r.title, r.url = fields.get("title", r.title), fields.get("url", r.url)
-            r.meta = {k: v for k, v in (fields.get("meta") or {}).items() if k != "keywords"}
-            r.snippet = make_snippet(fields.get("body", ""), query_terms)
-            out.append(r)
-        return out
+            r.snippet = make_snippet(fields[r.doc_id].get("body", ""), query_terms)
+        return chosen
 
     @staticmethod
     def _result(c: _Candidate) -> Result:

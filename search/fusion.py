@@ -14,17 +14,21 @@ cover           share of the query's words (after the normalization map:
                 one group per word or phrase) found anywhere in the document
 title_cover     the same share in the title and keywords only
 is_service      official page (1) or community thread (0)
-answered        thread with an accepted answer (1), with answers (0.5)
+prior_rr        1 / rank in an earlier retrieval stage's order, when the
+                caller re-ranks such a list (``search(prior=...)``); 0 in
+                ordinary searches, so it never changes them
 ==============  ===========================================================
 
 A linear **ranker** ``score = w . x`` orders the candidates (fitted by a
-listwise softmax loss, cross-validated, in bench/search_fit.py).  A
-logistic **calibrator** turns a candidate into the probability that it
-answers the query, from its score, its coverage and cosine and one
-query-level feature, ``known`` (share of the query's word groups that occur
-in any index at all: gibberish and unknown topics score low).  Results
-below the calibrated **bar** are withheld; when none clears it the search
-abstains.  There is a second model for lexical-only search (encoder
+listwise softmax loss, cross-validated, in bench/search_fit.py).  Two
+logistic **calibrators** give a result's confidence: P(the query is one our
+content answers), from the best candidate's score, cosine and coverage and
+``known`` (the share of the query's word groups found in any index at all:
+gibberish and unknown topics score low) and ``cos_margin`` (best cosine
+minus the fifth best: a query about something we cover has a clear
+winner, an unrelated one a flat list), times P(this candidate is an
+answer), from its score's gap to the best.  Results below the calibrated
+**bar** are withheld; when none clears it the search abstains.  There is a second model for lexical-only search (encoder
 unavailable) with the dense features left out.
 
 The fitted parameters live in ``search/data/fusion.json``; without that
@@ -37,9 +41,9 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-FEATURES = ("lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cover", "is_service", "answered")
+FEATURES = ("lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cover", "is_service", "prior_rr")
 DENSE_FEATURES = frozenset({"dense_cos", "dense_rr"})
-CALIBRATION_FEATURES = ("score", "cover", "dense_cos", "known")
+QUERY_FEATURES = ("top_score", "top_cos", "top_cover", "known", "cos_margin")
 DEFAULT_PATH = Path(__file__).with_name("data") / "fusion.json"
 
 
@@ -52,24 +56,32 @@ def sigmoid(z: float) -> float:
 
 @dataclass
 class Model:
-    """One ranker + calibrator pair ("hybrid" or "lexical")."""
+    """One ranker + calibrator pair ("hybrid" or "lexical").
+
+    ``calibration["query"]``: logistic weights (and "bias") over the query
+    features: the best candidate's score, cosine and coverage, and the share
+    of known words; gives P(some page answers this query).
+    ``calibration["result"]``: logistic weights over ``gap`` (score minus the
+    best score) and "bias"; gives P(this candidate answers it | some does).
+    A result's confidence is the product."""
     weights: dict[str, float]
-    calibration: dict[str, float] = field(default_factory=dict)   # feature -> weight, plus "bias"
+    calibration: dict[str, dict[str, float]] = field(default_factory=dict)
     bar: float = 0.0
 
     def score(self, x: dict[str, float]) -> float:
         return sum(w * x.get(name, 0.0) for name, w in self.weights.items())
 
-    def probability(self, score: float, x: dict[str, float], known: float) -> float:
-        if not self.calibration:
+    def query_probability(self, q: dict[str, float]) -> float:
+        weights = self.calibration.get("query")
+        if not weights:
             return 1.0
-        z = self.calibration.get("bias", 0.0)
-        for name, w in self.calibration.items():
-            if name == "bias":
-                continue
-            value = score if name == "score" else known if name == "known" else x.get(name, 0.0)
-            z += w * value
-        return sigmoid(z)
+        return sigmoid(weights.get("bias", 0.0) + sum(w * q.get(k, 0.0) for k, w in weights.items() if k != "bias"))
+
+    def result_probability(self, gap: float) -> float:
+        weights = self.calibration.get("result")
+        if not weights:
+            return 1.0
+        return sigmoid(weights.get("bias", 0.0) + weights.get("gap", 0.0) * gap)
 
     def to_json(self) -> dict:
         return {"weights": self.weights, "calibration": self.calibration, "bar": self.bar}
@@ -77,8 +89,12 @@ class Model:
     @classmethod
     def from_json(cls, data: dict) -> Model:
         weights = {k: float(v) for k, v in (data.get("weights") or {}).items() if k in FEATURES}
-        calibration = {k: float(v) for k, v in (data.get("calibration") or {}).items()
-                       if k in CALIBRATION_FEATURES or k == "bias"}
+        raw = data.get("calibration") or {}
+        calibration = {}
+        if raw.get("query"):
+            calibration["query"] = {k: float(v) for k, v in raw["query"].items() if k in QUERY_FEATURES or k == "bias"}
+        if raw.get("result"):
+            calibration["result"] = {k: float(v) for k, v in raw["result"].items() if k in ("gap", "bias")}
         return cls(weights, calibration, float(data.get("bar", 0.0)))
 
 
