@@ -38,5 +38,6 @@ clean:
 	rm -rf $(VENV) instance .pytest_cache
 
 bench-search: install
+	$(PY) bench/search_quality.py
 	$(PY) bench/search_eval.py
 	$(PY) bench/search_latency.py
