@@ -465,7 +465,7 @@ def report(evaluation: dict, semeval: dict, fit_report: dict | None, params: Fus
         q_rows.append((name, m))
     if q_rows:
         md += ["## Indonesian Quora paraphrases: duplicate-question retrieval (MRR@10)", "",
-               "quora-tune = 2,000 pairs after the first 5,000 (tuning); quora-1k = the first 1,000 pairs; "
+               "quora-1k = the first 1,000 pairs; "
                "quora-5k = the same 1,000 queries among 5,000 threads (held out).", ""]
         table([(n, {"lexical": m["lexical"], "dense": m["dense"], "RRF (old)": m["rrf"], "fused": m["fused"],
                     "API (bar applied)": m["results"]}) for n, m in q_rows],
