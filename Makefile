@@ -49,6 +49,7 @@ clean:
 # Quality, latency and memory at 100k threads, the engine comparison and
 # encoding throughput (figures in bench/results/search_latency.txt).
 bench-search: install
+	$(PY) bench/search_quality.py
 	$(PY) bench/search_eval.py
 	$(PY) bench/search_latency.py --threads 100000
 	$(PY) bench/search_engines.py --threads 100000

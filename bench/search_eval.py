@@ -1,4 +1,6 @@
-"""Retrieval quality on the dev query set (bench/data/dev_queries.yml).
+"""Retrieval quality on the dev query set (bench/data/dev_queries.yml),
+official pages only, per encoder.  (bench/search_quality.py is the full
+evaluation: fitted fusion, abstention, held-out and public sets.)
 
 Loads the bundled content into a throw-away database, builds the index with
 each encoder, and prints R@1, R@5 and MRR@10 of the labelled service for
@@ -86,7 +88,11 @@ def main() -> None:
                         continue  # lexical does not depend on the encoder
                     ranks, by_kind, misses = [], defaultdict(list), []
                     for q in queries:
-                        results = eng.search(q["q"], k=10, kinds=["service"], mode=mode).results
+                        if mode == "hybrid":  # the production path: fitted fusion, confidence bar applied
+                            results = eng.search(q["q"], k=10, kinds=["service"]).results
+                        else:  # one raw list
+                            results = eng.search(q["q"], k=10, kinds=["service"], mode="lexical" if mode == "lexical"
+                                                 else "hybrid", rank_by=mode, suggest=False).results
                         slugs = [r.ref for r in results]
                         rank = slugs.index(q["service"]) + 1 if q["service"] in slugs else None
                         ranks.append(rank)

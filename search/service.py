@@ -20,9 +20,11 @@ def init_app(app) -> None:
     app.config.setdefault("SEARCH_THREADS", int(os.environ.get("LAYANAN_SEARCH_THREADS", "1")))
     app.config.setdefault("SEARCH_DRAIN", "background")  # or "inline" (tests) or "manual"
     app.config.setdefault("SEARCH_NORMALIZATION", None)
+    app.config.setdefault("SEARCH_FUSION", None)  # fitted fusion/abstention parameters (default search/data/fusion.json)
     app.extensions["search"] = SearchEngine(app.config["SEARCH_DIR"], encoder=app.config["SEARCH_ENCODER"],
                                             threads=app.config["SEARCH_THREADS"],
-                                            normalization=app.config["SEARCH_NORMALIZATION"])
+                                            normalization=app.config["SEARCH_NORMALIZATION"],
+                                            fusion=app.config["SEARCH_FUSION"])
     app.config.setdefault("SEARCH_POLL_SECONDS", float(os.environ.get("LAYANAN_SEARCH_POLL_SECONDS", "5")))
     drainer = BackgroundDrainer(app, poll_seconds=app.config["SEARCH_POLL_SECONDS"])
     app.extensions["search_drainer"] = drainer
@@ -68,6 +70,9 @@ def init_app(app) -> None:
                        f"recent changes held in memory: {st['delta_docs']} documents, {st['delta_chunks']} chunks")
         click.echo(f"outbox pending: {pending_count()}")
         click.echo(f"normalization entries: {len(eng.normalizer)}")
+        fitted = eng.fusion.info.get("fitted_at") or eng.fusion.info.get("source", "?")
+        click.echo(f"fusion: fitted {fitted}; abstention bar {eng.fusion.hybrid.bar:.3f} (hybrid), "
+                   f"{eng.fusion.lexical.bar:.3f} (lexical only)")
 
     @cli.command("drain")
     def drain_command():

@@ -15,7 +15,19 @@ def make_snippet(text: str, query_terms: set[str], width: int = 220) -> str:
     text = " ".join(text.split())
     if not text:
         return ""
-    positions = [m for m in _WORD.finditer(text) if stem(m.group().lower()) in query_terms]
+    lowered = text.lower()
+    if len(lowered) != len(text):  # rare case-folding that changes length: fall back to per-word lowering
+        positions = [m for m in _WORD.finditer(text) if stem(m.group().lower()) in query_terms]
+    else:
+        hit: dict[str, bool] = {}
+        positions = []
+        for m in _WORD.finditer(lowered):
+            word = m.group()
+            found = hit.get(word)
+            if found is None:
+                found = hit[word] = stem(word) in query_terms
+            if found:
+                positions.append(m)
     start = 0
     if positions:
         best, best_count = positions[0].start(), 0
@@ -36,7 +48,7 @@ def make_snippet(text: str, query_terms: set[str], width: int = 220) -> str:
         if m.start() < start or m.end() > end:
             continue
         out.append(escape(text[cursor:m.start()]))
-        out.append(f"<mark>{escape(m.group())}</mark>")
+        out.append(f"<mark>{escape(text[m.start():m.end()])}</mark>")
         cursor = m.end()
     out.append(escape(text[cursor:end]))
     return ("… " if start else "") + "".join(out) + (" …" if end < len(text) else "")

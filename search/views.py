@@ -1,5 +1,9 @@
 """/cari and /api/v1/search.  Results are generic (type, title, url,
-snippet); the templates group official pages before community threads."""
+snippet, confidence), one list best first (official pages and threads
+ranked together, an official page winning a tie), holding only what clears
+the calibrated confidence bar: when nothing does, the API answers
+``"results": []`` with ``"abstained": true`` and /cari says that no official
+page matches and what to do next."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
@@ -37,14 +41,12 @@ def _notify(q: str, response, source: str):
 @limited("search", methods=("GET",))
 def results():
     q = request.args.get("q", "")
-    response = engine().search(q, k=20) if q.strip() else None
+    response = engine().search(q, k=10) if q.strip() else None
     if response is not None:
         response.results = filter_visible(current_user, response.results)
-    services = [r for r in response.results if r.kind == "service"][:5] if response else []
-    questions = [r for r in response.results if r.kind == "question"][:10] if response else []
     search_id = _notify(q, response, "page") if response else None
     return render_template("search/results.html", q=q.strip()[:200], search_query=q.strip()[:200],
-                           response=response, services=services, questions=questions, search_id=search_id)
+                           response=response, results=response.results if response else [], search_id=search_id)
 
 
 def _bad(message: str, status: int = 400):
@@ -77,4 +79,6 @@ def search_api():
     response.results = filter_visible(current_user, response.results)
     _notify(q, response, "api")
     return jsonify({"query": response.query, "normalized": response.normalized, "mode": response.mode,
-                    "did_you_mean": response.did_you_mean, "results": [r.to_json() for r in response.results]})
+                    "did_you_mean": response.did_you_mean, "abstained": response.abstained,
+                    "official_match": response.official_match, "confidence": round(response.confidence, 4),
+                    "results": [r.to_json() for r in response.results]})

@@ -77,9 +77,9 @@ def test_search_from_the_home_page(live, browser):
     browser.get(live + "/")
     box = browser.find_element(By.ID, "q-home")
     box.send_keys("ktp ilang gmn ngurusnya", Keys.ENTER)
-    wait_for(browser, "Informasi resmi")
-    heading = browser.find_element(By.ID, "resmi-h")
-    assert heading.text == "Informasi resmi"
+    wait_for(browser, "Jawaban paling relevan")
+    heading = browser.find_element(By.ID, "hasil-h")
+    assert heading.text == "Jawaban paling relevan"
     browser.find_element(By.LINK_TEXT, "Penggantian KTP-el Hilang atau Rusak").click()
     assert browser.find_element(By.TAG_NAME, "h1").text == "Penggantian KTP-el Hilang atau Rusak"
 

