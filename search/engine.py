@@ -130,7 +130,7 @@ class SearchEngine:
             with self._lock:
                 if not self._dense_tried:
                     encoder = load_encoder(self.encoder_name, self.threads)
-                    self._dense = DenseIndex(encoder) if encoder is not None else None
+                    self._dense = DenseIndex(encoder, self.root / "dense") if encoder is not None else None
                     self._dense_tried = True
         return self._dense
 
