@@ -172,7 +172,9 @@ def test_ann_equals_exact_search_on_a_small_index(tmp_path, bow_db):
         for q in queries:
             approx = dense.search_vector(enc.queries([q])[0], 20)
             # The graph finds exactly what a scan of the same int8 vectors finds...
-            assert approx == dense.search_vector(enc.queries([q])[0], 20, exact=True), q
+            scan = dense.search_vector(enc.queries([q])[0], 20, exact=True)
+            assert [d for d, _ in approx] == [d for d, _ in scan], q  # scores agree up to float summation order
+            assert all(abs(a[1] - b[1]) < 1e-5 for a, b in zip(approx, scan)), q
             # ...and int8 barely moves the float32 ranking (near-ties may swap).
             assert approx[0][0] == exact[q][0][0]
             assert len({d for d, _ in approx} & {d for d, _ in exact[q]}) >= 18
