@@ -31,6 +31,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 from urllib.parse import urlsplit
@@ -177,8 +178,13 @@ def _parse_time(value) -> datetime | None:
         return None
 
 
+# Headers are not folded below the RFC 5322 hard limit, so the unsubscribe
+# URL reaches every client in one piece.
+_POLICY = email_policy.SMTP.clone(max_line_length=998)
+
+
 def build_message(row_id: int, composed: Composed) -> EmailMessage:
-    msg = EmailMessage()
+    msg = EmailMessage(policy=_POLICY)
     msg["From"] = current_app.config["MAIL_FROM"]
     msg["To"] = formataddr(("", composed.to))
     msg["Subject"] = composed.subject

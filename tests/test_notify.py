@@ -64,7 +64,7 @@ def test_asker_follows_own_question_hears_of_the_answer_and_reads_it(app, make_u
     assert r.status_code == 302
     qid = int(re.search(r"/pertanyaan/(\d+)", r.headers["Location"]).group(1))
     page = asker.get(f"/pertanyaan/{qid}").get_data(as_text=True)
-    assert "Diikuti" in page and 'aria-pressed="true"' in page  # the asker follows automatically
+    assert "Diikuti" in page and 'data-following="ya"' in page  # the asker follows automatically
     assert unread_badge(page) is None
 
     helper = login_client(app, "penjawab")
@@ -140,7 +140,7 @@ def test_follow_and_unfollow_a_question_service_and_tag(app, make_user):
         r = post_form(client, "/ikuti", {"target": target, "mode": "follow", "back": page_path}, token_page=page_path)
         assert r.status_code == 302 and r.headers["Location"] == page_path
         r = post_form(client, "/ikuti", {"target": target, "mode": "follow"}, token_page=page_path)  # twice: one follow
-        assert 'aria-pressed="true"' in client.get(page_path).get_data(as_text=True)
+        assert 'data-following="ya"' in client.get(page_path).get_data(as_text=True)
     with app.app_context():
         from notify.models import Follow
 
@@ -160,7 +160,7 @@ def test_follow_and_unfollow_a_question_service_and_tag(app, make_user):
                               ("tag:pindah-datang", "/pertanyaan?tag=pindah-datang")):
         r = post_form(client, "/ikuti", {"target": target, "mode": "unfollow"}, token_page=page_path)
         assert r.status_code == 302
-        assert 'aria-pressed="false"' in client.get(page_path).get_data(as_text=True)
+        assert 'data-following="tidak"' in client.get(page_path).get_data(as_text=True)
     answer(app, "penanya", asker_q, "Tambahan jawaban kedua yang tidak lagi diberitahukan kepada siapa pun.")
     ask(app, "penanya", title="Pertanyaan lain lagi dengan tag yang pernah diikuti", tags="pindah-datang",
         services=[slug])
