@@ -16,6 +16,7 @@ def _setup(state):
 
     from flask import g
     from flask_login import current_user
+    from sqlalchemy.exc import SQLAlchemyError
 
     from .services import COUNT_CAP, is_following, unread_count
 
@@ -24,7 +25,11 @@ def _setup(state):
         if not current_user.is_authenticated:
             return ""
         if "_unread_notifications" not in g:
-            n = unread_count(current_user)
+            try:
+                n = unread_count(current_user)
+            except SQLAlchemyError:  # the header must not turn an error page into a 500
+                app.logger.exception("unread count failed")
+                n = 0
             g._unread_notifications = "" if not n else (f"{COUNT_CAP}+" if n > COUNT_CAP else str(n))
         return g._unread_notifications
 

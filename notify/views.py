@@ -8,9 +8,10 @@ from flask_login import current_user, login_required
 
 from core.auth.services import AccountError
 from core.extensions import csrf, db
+from core.models import User
 from core.http import page_arg
 from core.i18n import _
-from core.ratelimit import check, limited
+from core.ratelimit import limited
 from core.security import is_safe_next
 
 from . import bp
@@ -194,7 +195,7 @@ def unsubscribe(token: str):
     from core.auth.email import cancel_pending, read_unsubscribe_token
 
     data = read_unsubscribe_token(token)
-    user = db.session.get(svc.User, data["u"]) if data else None
+    user = db.session.get(User, data["u"]) if data else None
     if user is None:
         return render_template("notify/unsubscribe.html", invalid=True), 404
     pending_only = "h" in data

@@ -400,3 +400,17 @@ def test_a_failing_subscriber_rolls_the_whole_change_back(app, make_user):
         signals.question_asked.disconnect(broken)
     with app.app_context():
         assert db.session.scalar(sa.select(Question.id).where(Question.title.like("Pertanyaan yang tidak%"))) is None
+
+
+def test_inbox_account_and_follow_button_speak_english_on_request(app, make_user):
+    make_user("penanya")
+    make_user("penjawab")
+    qid = ask(app, "penanya")
+    answer(app, "penjawab", qid)
+    client = login_client(app, "penanya")
+    inbox = client.get("/notifikasi?lang=en").get_data(as_text=True)
+    assert "penjawab answered a question you follow: Bagaimana cara mengurus surat pindah domisili?" in inbox
+    assert "Notifications, 1 unread" in inbox
+    assert "Following" in client.get(f"/pertanyaan/{qid}?lang=en").get_data(as_text=True)
+    account = client.get("/akun?lang=en").get_data(as_text=True)
+    assert "What you follow" in account and "Daily summary (one e-mail a day)" in account
