@@ -3,6 +3,8 @@ e-mail verification and one-click unsubscribe.  Thin: parse, call the
 services, render."""
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -23,6 +25,21 @@ MODE_LABELS = {
     "daily": "Ringkasan harian (satu email sehari)",
     "off": "Tidak usah kirim email (hanya di situs)",
 }
+
+
+def login_first(page_endpoint: str):
+    """For POST-only routes: a visitor whose session ended is sent to log in
+    and then back to a page (``page_endpoint``, or the form's ``back``), never
+    to this POST-only address (which would answer "method not allowed")."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                flash(_("Silakan masuk untuk melanjutkan."), "info")
+                return redirect(url_for("auth.login", next=_back(url_for(page_endpoint))))
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
 
 
 def _back(default: str) -> str:
@@ -50,7 +67,7 @@ def inbox():
 
 
 @bp.route("/notifikasi/<int:notification_id>", methods=["POST"])
-@login_required
+@login_first("notify.inbox")
 def open_one(notification_id: int):
     from .present import describe
 
@@ -63,7 +80,7 @@ def open_one(notification_id: int):
 
 
 @bp.route("/notifikasi/baca-semua", methods=["POST"])
-@login_required
+@login_first("notify.inbox")
 def read_all():
     n = svc.mark_all_read(current_user)
     flash(_("{n} notifikasi ditandai sudah dibaca.", n=n), "success")
@@ -73,7 +90,7 @@ def read_all():
 # ---------------------------------------------------------------- follow
 
 @bp.route("/ikuti", methods=["POST"])
-@login_required
+@login_first("notify.account")
 @limited("follow")
 def follow():
     mode = request.form.get("mode", "follow")
@@ -104,7 +121,7 @@ def account():
 
 
 @bp.route("/akun/email", methods=["POST"])
-@login_required
+@login_first("notify.account")
 @limited("email")
 def set_email():
     from core.auth.email import request_address
@@ -122,7 +139,7 @@ def set_email():
 
 
 @bp.route("/akun/email/kirim-ulang", methods=["POST"])
-@login_required
+@login_first("notify.account")
 @limited("email")
 def resend_email():
     from core.auth.email import resend_verification
@@ -135,7 +152,7 @@ def resend_email():
 
 
 @bp.route("/akun/email/hapus", methods=["POST"])
-@login_required
+@login_first("notify.account")
 def remove_email():
     from core.auth.email import remove_address
 
@@ -145,7 +162,7 @@ def remove_email():
 
 
 @bp.route("/akun/notifikasi", methods=["POST"])
-@login_required
+@login_first("notify.account")
 def set_mode():
     mode = request.form.get("email_mode", "")
     if mode not in EMAIL_MODES:

@@ -183,8 +183,13 @@ def test_follow_refuses_unknown_and_hidden_targets_without_500(app, make_user):
         r = post_form(client, "/ikuti", {"target": target, "mode": "follow"})
         assert r.status_code == 404, target
     assert post_form(client, "/ikuti", {"target": f"question:{qid}", "mode": "aneh"}).status_code == 400
+    # a visitor whose session ended is sent to log in and back to the page, not to the POST-only address
     anon = app.test_client()
-    assert anon.post("/ikuti", data={"target": "tag:x"}).status_code in (302, 400)
+    r = post_form(anon, "/ikuti", {"target": f"question:{qid}", "mode": "follow", "back": "/pertanyaan?tag=x"},
+                  token_page="/masuk")
+    assert r.status_code == 302 and r.headers["Location"] == "/masuk?next=/pertanyaan?tag%3Dx"
+    r = post_form(anon, "/akun/notifikasi", {"email_mode": "off"}, token_page="/masuk")
+    assert r.headers["Location"] == "/masuk?next=/akun"
 
 
 def test_anonymous_visitors_see_a_login_link_to_follow(app, make_user):
