@@ -188,7 +188,7 @@ def build_message(row_id: int, composed: Composed) -> EmailMessage:
     msg["From"] = current_app.config["MAIL_FROM"]
     msg["To"] = formataddr(("", composed.to))
     msg["Subject"] = composed.subject
-    msg["Date"] = formatdate(localtime=False)
+    msg["Date"] = formatdate(usegmt=True)
     msg["Message-ID"] = message_id(row_id)
     msg["Auto-Submitted"] = "auto-generated"
     # RFC 2369 and RFC 8058: one-click unsubscribe from the mail client.
