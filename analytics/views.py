@@ -105,6 +105,7 @@ def trail_for_display(raw) -> list[dict]:
 
 
 # ---------------------------------------------------------------- ask funnel (observed, not intrusive)
+# "posted" is recorded by analytics.subscribers on core.signals.question_asked.
 
 @bp.after_app_request
 def _observe_funnel(response):
@@ -120,9 +121,6 @@ def _observe_funnel(response):
         if endpoint == "forum.ask" and method == "GET" and response.status_code == 200:
             session["ask_funnel"] = secrets.token_hex(16)
             svc.funnel_event(session["ask_funnel"], "opened", service=_known_service(request.args.get("layanan")))
-        elif endpoint == "forum.ask" and method == "POST" and response.status_code == 302 and session.get("ask_funnel"):
-            svc.funnel_event(session.pop("ask_funnel"), "posted",
-                             service=_known_service((request.form.getlist("services") or [None])[0]))
         elif endpoint == "forum_api.similar" and response.status_code == 200 and session.get("ask_funnel") \
                 and not session.get("ask_funnel_suggested") == session["ask_funnel"]:
             data = response.get_json(silent=True) or {}

@@ -60,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .admin import bp as admin_bp
     from analytics import bp as analytics_bp
+    from notify import bp as notify_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
@@ -71,6 +72,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(search_api_bp)
     search_service.init_app(app)
     app.register_blueprint(analytics_bp)
+    app.register_blueprint(notify_bp)
+
+    from . import signals
+
+    signals.subscribe_all()  # search indexing, forum, analytics and notifications react to domain events
 
     from . import cli
 

@@ -15,6 +15,7 @@ def import_models() -> None:
     import analytics.models  # noqa: F401
     import forum.models  # noqa: F401
     import kb.models  # noqa: F401
+    import notify.models  # noqa: F401
     import search.models  # noqa: F401
 
     from . import models, ratelimit  # noqa: F401

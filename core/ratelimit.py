@@ -31,6 +31,10 @@ DEFAULT_LIMITS = {
     "escalate": [("ip", 10, 3600), ("ip", 30, 86400)],
     "survey": [("ip", 10, 86400)],
     "click": [("ip", 120, 60)],
+    "email": [("user", 5, 3600), ("user", 20, 86400)],      # verification links sent (notify)
+    "follow": [("user", 60, 3600)],
+    "verify": [("ip", 30, 3600)],
+    "unsubscribe": [("ip", 60, 3600)],
 }
 
 

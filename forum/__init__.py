@@ -4,27 +4,21 @@ bp = Blueprint("forum", __name__, template_folder="templates")
 
 
 @bp.record_once
-def _register_template_helpers(state):
-    # The knowledge base shows related threads without importing the forum:
-    # it calls these globals only when the forum is installed.
-    from .queries import related_question_count, related_questions
-
+def _register(state):
+    # The forum's own templates use the flag reasons; other packages reach
+    # the forum through core.signals (forum.subscribers), not globals.
     from .models import FLAG_REASONS
-    from .queries import stale_answers
 
-    state.app.jinja_env.globals.update(related_questions=related_questions,
-                                       related_question_count=related_question_count, flag_reasons=FLAG_REASONS,
-                                       stale_answers=stale_answers)
+    state.app.jinja_env.globals.update(flag_reasons=FLAG_REASONS)
 
     from search.registry import register
 
-    from . import promotion, search_docs
+    from . import search_docs
 
     from .policy import can_see_ref
 
     register("question", search_docs.load, search_docs.all_refs,
              visible=lambda viewer, ref: can_see_ref(viewer, "question", ref))
-    promotion.register()
 
 
 from . import moderation_views, views  # noqa: E402,F401

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from core import signals
 from core.db import write_transaction
 from core.extensions import db
 from core.models import Role, User, audit, utcnow
-from search.outbox import enqueue as enqueue_search
 
 from .models import Answer, Flag, Post, Question
 from .services import Forbidden, ForumError, NotFound, ValidationFailed, _accept_rep, _locked_post, _require_active
@@ -45,6 +45,11 @@ def _reason(reason: str | None, what: str) -> str:
     return reason
 
 
+def _moderated(post: Post, question: Question, action: str, moderator: User) -> None:
+    signals.post_moderated.send(post, post=post, question=question, action=action, actor=moderator,
+                                doc_ids=[f"question:{question.id}"])
+
+
 def hide_post(moderator: User, post_id: int, reason: str) -> Post:
     _require(moderator, "moderate")
     reason = _reason(reason, "penyembunyian")
@@ -57,7 +62,7 @@ def hide_post(moderator: User, post_id: int, reason: str) -> Post:
         question = _question_of(post)
         recount_answers(question)
         audit(moderator, "post.hide", post.kind, post.id, reason=reason, flags_resolved=resolved)
-        enqueue_search(f"question:{question.id}")
+        _moderated(post, question, "hide", moderator)
     return post
 
 
@@ -73,7 +78,7 @@ def restore_post(moderator: User, post_id: int) -> Post:
         question = _question_of(post)
         recount_answers(question)
         audit(moderator, "post.restore", post.kind, post.id)
-        enqueue_search(f"question:{question.id}")
+        _moderated(post, question, "restore", moderator)
     return post
 
 
@@ -90,7 +95,7 @@ def delete_post(moderator: User, post_id: int, reason: str) -> Post:
             question.accepted_answer_id = None
         recount_answers(question)
         audit(moderator, "post.delete", post.kind, post.id, reason=reason, flags_resolved=resolved)
-        enqueue_search(f"question:{question.id}")
+        _moderated(post, question, "delete", moderator)
     return post
 
 
@@ -148,7 +153,8 @@ def merge_questions(moderator: User, source_id: int, target_id: int) -> Question
         recount_answers(target)
         target.last_activity_at = utcnow()
         audit(moderator, "thread.merge", "question", source.id, into=target.id, answers_moved=len(moved))
-        enqueue_search(f"question:{source.id}", f"question:{target.id}")
+        signals.post_moderated.send(source, post=source, question=target, action="merge", actor=moderator,
+                                    doc_ids=[f"question:{source.id}", f"question:{target.id}"])
     return target
 
 

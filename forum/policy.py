@@ -99,6 +99,16 @@ def is_public(post: Post) -> bool:
     return post.is_visible and question.is_visible
 
 
+def public_post_clause(post_id_column):
+    """SQL form of "the post with this id is visible to everyone" (its own
+    hidden/deleted marks; pair it with the question's id for an answer, as
+    :func:`is_public` does).  For counts that cannot load every row, e.g.
+    a person's unread notifications; a NULL id passes."""
+    visible = sa.select(Post.id).where(Post.id == post_id_column, Post.hidden_at.is_(None),
+                                       Post.deleted_at.is_(None)).exists()
+    return sa.or_(post_id_column.is_(None), visible)
+
+
 def visible_answers(user, question: Question) -> list[Answer]:
     """Accepted first, then by score, only those ``user`` may see."""
     return sorted((a for a in question.answers if can_see_post(user, a)),

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from core import signals
 from core.db import write_transaction
 from core.extensions import db
 from core.models import User, audit, utcnow
 from core.urls import path_for
 from kb import curation
-from search.outbox import enqueue as enqueue_search
 
 from .models import Answer, Question, question_services
 from .services import NotFound
@@ -31,7 +31,7 @@ def promote_to_faq(user: User, answer_id: int, slug: str, question: str, answer_
         answer.promoted_at = utcnow()
         answer.promoted_to = path_for("kb.service", slug=slug) + f"#faq-{faq.id}"
         audit(user, "answer.promote_faq", "answer", answer.id, service=slug, faq=faq.id)
-        enqueue_search(f"question:{answer.question_id}")
+        signals.content_changed.send(answer, actor=user, doc_ids=[f"question:{answer.question_id}"])
     return faq
 
 
@@ -56,9 +56,11 @@ def confirm_answer(user: User, answer_id: int) -> Answer:
     return answer
 
 
-def _flag_linked_answers(service, changed) -> None:
-    """A fee, requirement or duration changed: accepted and promoted answers
-    on threads about this service may be outdated."""
+def flag_linked_answers(service) -> None:
+    """A fee, requirement or duration changed, or a regulation the page cites:
+    accepted and promoted answers on threads about this service may be
+    outdated.  Runs in the knowledge base's write transaction
+    (forum.subscribers)."""
     question_ids = sa.select(question_services.c.question_id).where(question_services.c.service_id == service.id)
     accepted = sa.select(Question.accepted_answer_id).where(Question.id.in_(question_ids),
                                                             Question.accepted_answer_id.is_not(None))
@@ -67,17 +69,12 @@ def _flag_linked_answers(service, changed) -> None:
         Answer.stale_since.is_(None)).values(stale_since=utcnow()).execution_options(synchronize_session=False))
 
 
-def _mark_promoted(draft) -> None:
+def mark_promoted(draft) -> None:
+    """A draft proposed from an answer was published: the answer links to
+    the official page."""
     if draft.source_answer_id:
         answer = db.session.get(Answer, draft.source_answer_id)
         if answer is not None:
             answer.promoted_at = utcnow()
             answer.promoted_to = path_for("kb.service", slug=draft.service.slug)
-            enqueue_search(f"question:{answer.question_id}")
-
-
-def register() -> None:
-    if _flag_linked_answers not in curation.on_fields_changed:
-        curation.on_fields_changed.append(_flag_linked_answers)
-    if _mark_promoted not in curation.on_draft_published:
-        curation.on_draft_published.append(_mark_promoted)
+            signals.content_changed.send(answer, actor=None, doc_ids=[f"question:{answer.question_id}"])

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from core import signals
 from core.db import write_transaction
 from core.extensions import db
 from core.markup import clean_text, render_markdown
+from core.mentions import mentioned_names
 from core.pii import KIND_NAMES, contains_pii, find_in_html, protect_markdown, redact
 from core.models import User, utcnow
-from search.outbox import enqueue as enqueue_search
 
 from . import policy
 from .models import FLAG_REASONS, Answer, Comment, Flag, Post, Question, Revision, Tag, Vote
@@ -215,6 +216,22 @@ def enforce(user: User, post: Post, action: str) -> None:
     raise {404: NotFound, 403: Forbidden, 401: Forbidden}.get(status, ForumError)(message)
 
 
+def _announce_mentions(author: User, post: Post, question: Question, comment: Comment | None, cooked: str,
+                       seeded: bool) -> None:
+    """Send ``user_mentioned`` for the existing accounts named in ``cooked``
+    (the rendered text: nothing inside code counts), the author excepted.
+    Sent before the post's own event, so a mentioned follower is told once,
+    as mentioned."""
+    names = mentioned_names(cooked)
+    if not names:
+        return
+    user_ids = db.session.scalars(sa.select(User.id).where(sa.func.lower(User.username).in_(names),
+                                                           User.id != author.id)).all()
+    if user_ids:
+        signals.user_mentioned.send(post, post=post, question=question, comment=comment, user_ids=list(user_ids),
+                                    actor=author, seeded=seeded, doc_ids=[])
+
+
 def _locked_post(post_id: int, cls=Post):
     post = db.session.get(cls, post_id, with_for_update=True, populate_existing=True)
     if post is None:
@@ -250,7 +267,10 @@ def ask_question(author: User, title: str, body: str, tags=(), service_slugs=(),
         db.session.flush()
         db.session.add(Revision(post_id=question.id, number=1, title=title, tags=" ".join(tag_names), body_md=body,
                                 author_id=author.id, created_at=now, comment="Pertanyaan awal"))
-        enqueue_search(f"question:{question.id}")
+        seeded = seed_key is not None
+        _announce_mentions(author, question, question, None, body_html, seeded)
+        signals.question_asked.send(question, question=question, actor=author, seeded=seeded,
+                                    doc_ids=[f"question:{question.id}"])
     question.pii_found = pii
     return question
 
@@ -279,7 +299,10 @@ def post_answer(author: User, question_id: int, body: str, *, created_at=None, s
             sa.select(sa.func.count(Answer.id)).where(Answer.question_id == question.id, Answer.hidden_at.is_(None),
                                                       Answer.deleted_at.is_(None)))
         question.last_activity_at = max(question.last_activity_at, now)
-        enqueue_search(f"question:{question.id}")
+        seeded = seed_key is not None
+        _announce_mentions(author, answer, question, None, body_html, seeded)
+        signals.answer_posted.send(answer, answer=answer, question=question, actor=author, seeded=seeded,
+                                   doc_ids=[f"question:{question.id}"])
     answer.pii_found = pii
     return answer
 
@@ -298,7 +321,12 @@ def add_comment(author: User, post_id: int, body: str, *, created_at=None, seed_
         comment = Comment(post_id=post.id, author_id=author.id, body_md=body, body_html=body_html,
                           created_at=created_at or utcnow(), seed_key=seed_key)
         db.session.add(comment)
+        db.session.flush()
         question.last_activity_at = max(question.last_activity_at, comment.created_at)
+        seeded = seed_key is not None
+        _announce_mentions(author, post, question, comment, body_html, seeded)
+        signals.comment_posted.send(comment, comment=comment, post=post, question=question, actor=author,
+                                    seeded=seeded, doc_ids=[])
     comment.pii_found = pii
     return comment
 
@@ -353,7 +381,13 @@ def edit_post(editor: User, post_id: int, base_version: int, body: str, *, title
         db.session.add(Revision(post_id=post.id, number=number + 1, title=new_title,
                                 tags=" ".join(tag_names) if tag_names is not None else None, body_md=body,
                                 author_id=editor.id, created_at=now, comment=comment))
-        enqueue_search(f"question:{post.id if isinstance(post, Question) else post.question_id}")
+        question = post if isinstance(post, Question) else post.question
+        # Only the post's author can mention people by editing (a moderator's
+        # fix of a typo does not notify anyone); each person once per post.
+        if editor.id == post.author_id:
+            _announce_mentions(editor, post, question, None, body_html, post.seed_key is not None)
+        signals.post_edited.send(post, post=post, question=question, actor=editor,
+                                 doc_ids=[f"question:{question.id}"])
     post.pii_found = pii
     return post
 
@@ -417,8 +451,8 @@ def _cast_vote_once(user: User, post_id: int, value: int) -> VoteResult:
         post.score = db.session.scalar(
             sa.select(sa.func.coalesce(sa.func.sum(Vote.value), 0)).where(Vote.post_id == post.id))
         _add_rep(post.author_id, _vote_rep(post, new) - _vote_rep(post, old))
-        if isinstance(post, Answer):
-            enqueue_search(f"question:{post.question_id}")  # answer order in the thread document may change
+        if isinstance(post, Answer):  # answer order in the thread document may change
+            signals.content_changed.send(post, actor=user, doc_ids=[f"question:{post.question_id}"])
         return VoteResult(score=post.score, my_vote=new)
 
 
@@ -437,7 +471,9 @@ def accept_answer(user: User, answer_id: int) -> Question:
         else:
             question.accepted_answer_id = answer.id
             _accept_rep(question, answer, +1)
-        enqueue_search(f"question:{question.id}")
+        signals.answer_accepted.send(answer, answer=answer, question=question, actor=user,
+                                     accepted=question.accepted_answer_id == answer.id,
+                                     seeded=question.seed_key is not None, doc_ids=[f"question:{question.id}"])
     return question
 
 
@@ -514,7 +550,7 @@ def close_as_duplicate(user: User, question_id: int, target_id: int) -> Question
         question.closed_at = utcnow()
         question.closed_by_id = user.id
         question.last_activity_at = question.closed_at
-        enqueue_search(f"question:{question.id}")
+        signals.content_changed.send(question, actor=user, doc_ids=[f"question:{question.id}"])
     return question
 
 
@@ -528,5 +564,5 @@ def reopen_question(user: User, question_id: int) -> Question:
         question.closed_by_id = None
         question.duplicate_of_id = None
         question.last_activity_at = utcnow()
-        enqueue_search(f"question:{question.id}")
+        signals.content_changed.send(question, actor=user, doc_ids=[f"question:{question.id}"])
     return question

@@ -9,17 +9,15 @@ when every field group cites a source and nothing it cites is repealed
 today.  The draft author never types that date."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 
 import sqlalchemy as sa
 
+from core import signals
 from core.db import write_transaction
 from core.extensions import db
 from core.markup import render_markdown
 from core.models import User, audit, utcnow
-
-from search.outbox import enqueue as enqueue_search
 
 from .lint import ERROR, lint_record, lint_regulations, publish_blockers
 from .models import Regulation, ReviewFlag, Service, ServiceCitation, ServiceDraft, ServiceFaq
@@ -27,11 +25,9 @@ from .record import FIELD_LABELS, Checker, RecordError, ServiceRecord
 from .registry import parse_regulation
 from .services import current_registry, get_service, record_from_service, resolve_flags, save_regulation, save_service
 
+# A change to these marks FAQ entries (and, through core.signals.page_published,
+# the forum's accepted and promoted answers) "may be outdated".
 STALE_FIELDS = {"fees", "requirements", "duration"}
-
-# Other packages (the forum) subscribe without kb importing them.
-on_fields_changed: list[Callable[[Service, list[str]], None]] = []
-on_draft_published: list[Callable[[ServiceDraft], None]] = []
 
 
 class CurationError(Exception):
@@ -97,14 +93,13 @@ def _refuse_unchecked(record: ServiceRecord, what: str) -> None:
                             "peraturan yang dicabut. " + "; ".join(blockers) + ".")
 
 
-def notify_published_change(service: Service, changed: list[str]) -> None:
-    """Called by kb.services.save_service after a published change."""
+def mark_faqs_stale(service: Service, changed: list[str]) -> None:
+    """Called by kb.services.save_service after a published change (other
+    packages react to core.signals.page_published)."""
     if not STALE_FIELDS & set(changed):
         return
     db.session.execute(sa.update(ServiceFaq).where(ServiceFaq.service_id == service.id,
                                                    ServiceFaq.stale_since.is_(None)).values(stale_since=utcnow()))
-    for listener in on_fields_changed:
-        listener(service, changed)
 
 
 # ---------------------------------------------------------------- drafts
@@ -158,6 +153,7 @@ def submit_draft(user: User, draft_id: int) -> ServiceDraft:
             raise CurationError("Draf ini sama dengan versi yang terbit; tidak ada yang perlu ditinjau.")
         draft.status, draft.submitted_at = "in_review", utcnow()
         audit(user, "draft.submit", "service", draft.service_id, draft=draft.id)
+        signals.draft_awaiting_review.send(draft, draft=draft, service=draft.service, actor=user, doc_ids=[])
     return draft
 
 
@@ -201,8 +197,8 @@ def publish_draft(reviewer: User, draft_id: int, note: str = "") -> ServiceDraft
         draft.review_note, draft.published_version = note.strip()[:2000], service.version
         audit(reviewer, "draft.publish", "service", service.id, draft=draft.id, version=service.version,
               fields=result.changed)
-        for listener in on_draft_published:
-            listener(draft)
+        signals.draft_reviewed.send(draft, draft=draft, service=service, outcome="published", actor=reviewer,
+                                    doc_ids=[])
     return draft
 
 
@@ -235,6 +231,8 @@ def reject_draft(reviewer: User, draft_id: int, note: str) -> ServiceDraft:
         draft.status, draft.reviewer_id, draft.reviewed_at = "rejected", reviewer.id, utcnow()
         draft.review_note = note.strip()[:2000]
         audit(reviewer, "draft.reject", "service", draft.service_id, draft=draft.id, note=draft.review_note)
+        signals.draft_reviewed.send(draft, draft=draft, service=draft.service, outcome="rejected", actor=reviewer,
+                                    doc_ids=[])
     return draft
 
 
@@ -299,7 +297,8 @@ def add_faq(user: User, slug: str, question: str, answer_md: str, *, source_answ
                          credited_user_id=credited_user_id, created_by_id=user.id)
         db.session.add(faq)
         db.session.flush()
-        enqueue_search(f"service:{service.slug}")  # FAQ entries are part of the page's search document
+        # FAQ entries are part of the page's search document.
+        signals.content_changed.send(faq, actor=user, doc_ids=[f"service:{service.slug}"])
         audit(user, "faq.add", "service", service.id, faq=faq.id, from_answer=source_answer_id)
     return faq
 
@@ -311,7 +310,7 @@ def confirm_faq(user: User, faq_id: int) -> ServiceFaq:
         if faq is None:
             raise CurationError("Entri FAQ tidak ditemukan.")
         faq.stale_since = None
-        enqueue_search(f"service:{faq.service.slug}")
+        signals.content_changed.send(faq, actor=user, doc_ids=[f"service:{faq.service.slug}"])
         audit(user, "faq.confirm", "service", faq.service_id, faq=faq.id)
     return faq
 
@@ -321,10 +320,11 @@ def confirm_faq(user: User, faq_id: int) -> ServiceFaq:
 def propagate_regulation_change(reg: Regulation, old_status: str | None) -> list[str]:
     """A regulation became amended or repealed (or got another amendment or
     successor): every page citing it gets an open review flag naming it,
-    its FAQ entries are marked "may be outdated", and the listeners of
-    ``on_fields_changed`` (the forum: accepted and promoted answers on
-    linked threads) are told which field groups cite it.  Returns the slugs
-    flagged.  The caller holds the write transaction."""
+    its FAQ entries are marked "may be outdated", and
+    ``core.signals.regulation_changed`` tells the subscribers (the forum:
+    accepted and promoted answers on linked threads; notifications:
+    the pages' followers) which field groups of which pages cite it.
+    Returns the slugs flagged.  The caller holds the write transaction."""
     rows = db.session.execute(sa.select(ServiceCitation.service_id, ServiceCitation.field_group)
                               .where(ServiceCitation.regulation_key == reg.key)).all()
     groups: dict[int, set[str]] = {}
@@ -335,7 +335,7 @@ def propagate_regulation_change(reg: Regulation, old_status: str | None) -> list
         reason = f"{reg.label} ({reg.key}) dicabut; penggantinya: {successor}."
     else:
         reason = f"{reg.label} ({reg.key}) diubah oleh {', '.join(reg.amended_by or ())}."
-    flagged = []
+    flagged, cited = [], []
     for service_id, cited_in in sorted(groups.items()):
         service = db.session.get(Service, service_id)
         where = ", ".join(FIELD_LABELS[g] for g in sorted(cited_in))
@@ -344,10 +344,12 @@ def propagate_regulation_change(reg: Regulation, old_status: str | None) -> list
         db.session.execute(sa.update(ServiceFaq).where(ServiceFaq.service_id == service_id,
                                                        ServiceFaq.stale_since.is_(None))
                            .values(stale_since=utcnow()).execution_options(synchronize_session=False))
-        for listener in on_fields_changed:
-            listener(service, sorted(cited_in))
+        cited.append((service, sorted(cited_in)))
         flagged.append(service.slug)
     db.session.flush()
+    if cited:
+        signals.regulation_changed.send(reg, regulation=reg, cited=cited, old_status=old_status, actor=None,
+                                        doc_ids=[])
     return flagged
 
 

@@ -167,9 +167,12 @@ def curation_home():
     stale_faqs = db.session.scalars(sa.select(ServiceFaq).where(ServiceFaq.stale_since.is_not(None))).all()
     from flask import current_app
 
-    stale_answers = current_app.jinja_env.globals.get("stale_answers", lambda: [])()
+    from core import signals
+
+    # Other packages add their queues (the forum: answers that may be outdated).
+    extras = {"stale_answers": [], **signals.collect(signals.curation_queue_shown, current_app._get_current_object())}
     return render_template("kb/kelola/home.html", drafts=drafts, overdue=cur.overdue_services(),
-                           flags=cur.open_flags(), stale_faqs=stale_faqs, stale_answers=stale_answers)
+                           flags=cur.open_flags(), stale_faqs=stale_faqs, **extras)
 
 
 @bp.route("/kelola/layanan/<slug>/sunting", methods=["GET", "POST"])

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from core import signals
 from core.extensions import db
 from core.markup import render_markdown
 from core.models import User, utcnow
-from search.outbox import enqueue as enqueue_search
 
 from .models import Agency, Category, Regulation, ReviewFlag, Service, ServiceCitation, ServiceVersion
 from .record import ServiceRecord, changed_fields
@@ -93,14 +93,15 @@ def save_service(record: ServiceRecord, *, source: str, author: User | None = No
         service=service, number=service.version, snapshot=new, changed_fields=changed,
         source=source, note=note, author=author,
     ))
-    enqueue_search(f"service:{record.slug}")
     db.session.flush()
     if reviewed_in_file:
         resolve_flags(service, None, before=record.last_reviewed)
     if not created:
-        from .curation import notify_published_change
+        from .curation import mark_faqs_stale
 
-        notify_published_change(service, changed)
+        mark_faqs_stale(service, changed)
+    signals.page_published.send(service, service=service, created=created, changed=list(changed), source=source,
+                                actor=author, doc_ids=[f"service:{record.slug}"])
     return SaveResult(service, created, changed)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, render_template
 
+from core import signals
 from core.extensions import db
 from core.http import page_arg
 from core.i18n import _
@@ -56,8 +57,10 @@ def service(slug: str):
     svc = service_or_none(slug)
     if svc is None:
         abort(404, _("Layanan tidak ditemukan."))
+    # Other packages add their panels (the forum: related questions).
+    extras = signals.collect(signals.service_page_shown, svc)
     return render_template("kb/service.html", service=svc, page=PageView(svc, flags=open_flags_for(svc)),
-                           faqs=faqs_for(svc), credits=credits_for(svc))
+                           faqs=faqs_for(svc), credits=credits_for(svc), **extras)
 
 
 @bp.route("/layanan/<slug>/riwayat")

@@ -71,6 +71,10 @@ def create_user(username: str, password: str, *, email: str | None = None, role:
         if user.email and db.session.scalar(sa.select(User.id).where(User.email == user.email)):
             raise AccountError("email", "Email sudah terdaftar.")
         db.session.add(user)
+        if user.pending_email:
+            from .email import announce_pending
+
+            announce_pending(user)  # a verification link, sent by the mail worker
     return user
 
 

@@ -1,0 +1,28 @@
+"""Analytics reacts to domain events (``core.signals``): the ask funnel
+ends at "posted" when a question is really asked, whichever page or API
+asked it."""
+from __future__ import annotations
+
+import logging
+
+from core import signals
+
+
+def _question_asked(_sender, question=None, seeded=False, **_kw) -> None:
+    from flask import has_request_context, session
+
+    if seeded or not has_request_context() or not session.get("ask_funnel"):
+        return
+    try:
+        from .services import funnel_event
+
+        service = question.services[0].slug if question.services else None
+        # Appended to the per-process buffer (no write here); popped so one
+        # funnel ends once.
+        funnel_event(session.pop("ask_funnel"), "posted", service=service)
+    except Exception:  # analytics must never break an ask
+        logging.getLogger("layanan.analytics").exception("funnel event failed")
+
+
+def subscribe() -> None:
+    signals.question_asked.connect(_question_asked)
