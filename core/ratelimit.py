@@ -31,6 +31,8 @@ DEFAULT_LIMITS = {
     "escalate": [("ip", 10, 3600), ("ip", 30, 86400)],
     "survey": [("ip", 10, 86400)],
     "click": [("ip", 120, 60)],
+    "defer": [("ip", 30, 3600)],             # actions kept for after login (core.resume)
+    "feedback_user": [("user", 30, 3600), ("user", 100, 86400)],  # feedback from an account
 }
 
 

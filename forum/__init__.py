@@ -27,4 +27,4 @@ def _register_template_helpers(state):
     promotion.register()
 
 
-from . import moderation_views, views  # noqa: E402,F401
+from . import moderation_views, profile_views, resumable, views  # noqa: E402,F401
