@@ -330,6 +330,9 @@ def curation_draft(draft_id: int):
             cur.withdraw_draft(current_user, draft.id)
         elif action == "publish":
             cur.publish_draft(current_user, draft.id, note)
+            if draft.kind == "faq":
+                flash(_("Draf diterbitkan sebagai entri FAQ."), "success")
+                return redirect(url_for("kb.service", slug=draft.service.slug) + f"#faq-{draft.published_faq_id}")
             flash(_("Draf diterbitkan sebagai versi baru."), "success")
             return redirect(url_for("kb.service", slug=draft.service.slug))
         elif action == "reject":
