@@ -88,21 +88,30 @@ return {small, scrollWidth: document.documentElement.scrollWidth, width: window.
 """
 
 
-def test_tap_targets_and_no_sideways_scroll_at_360(live, browser):
-    viewport(browser, 360, 640)
-    login(browser, live, "penanya")
-    viewport(browser, 360, 640)
-    pages = ["/", "/layanan/skck", "/layanan/paspor-baru", "/pertanyaan", "/pertanyaan/1", "/pengguna/penanya",
-             "/saya/pertanyaan", "/privasi", "/tentang", "/ketentuan", "/instansi", "/pertanyaan/tanya",
-             "/layanan/skck/riwayat", "/survei/skck"]
+def check_pages(browser, live, pages):
     for path in pages:
         browser.get(live + path)
         m = measure(browser, TAP_TARGETS)
         assert m["small"] == [], (path, m["small"])
         assert m["scrollWidth"] <= m["width"], (path, m["scrollWidth"])
+
+
+def test_tap_targets_and_no_sideways_scroll_at_360(live, browser):
+    viewport(browser, 360, 640)
+    check_pages(browser, live, ["/masuk", "/daftar", "/cari?q=ktp+hilang", "/hubungi?target=service:skck",
+                                "/layanan", "/kategori/kependudukan"])
+    login(browser, live, "penanya")
+    viewport(browser, 360, 640)
+    check_pages(browser, live, ["/", "/layanan/skck", "/layanan/paspor-baru", "/pertanyaan", "/pertanyaan/1",
+                                "/pengguna/penanya", "/saya/pertanyaan", "/privasi", "/tentang", "/ketentuan",
+                                "/instansi", "/pertanyaan/tanya", "/layanan/skck/riwayat", "/survei/skck"])
     browser.find_element("css selector", ".menu summary").click()
-    m = browser.execute_script(TAP_TARGETS)
+    m = measure(browser, TAP_TARGETS)
     assert m["small"] == [], ("menu", m["small"])
+    login(browser, live, "u_km")
+    viewport(browser, 360, 640)
+    check_pages(browser, live, ["/kelola", "/kelola/layanan/skck/sunting", "/kelola/regulasi", "/kelola/analitik",
+                                "/jawaban/2/promosikan", "/agen"])
 
 
 def test_menu_folds_on_phones_and_shows_on_desktop(live, browser):
