@@ -80,7 +80,11 @@ def record_feedback(target: str, helpful: bool, visitor: str, comment: str = "")
         if row is None:
             row = Feedback(target=target, visitor=visitor, helpful=helpful)
             db.session.add(row)
-        row.helpful, row.comment, row.created_at = helpful, comment, utcnow()
+        # "What was missing?" arrives after "no"; pressing "no" again keeps
+        # it, "yes" clears it.
+        row.helpful, row.created_at = helpful, utcnow()
+        if comment or helpful:
+            row.comment = comment
     return row
 
 
@@ -236,6 +240,14 @@ def deflection_by_service(start: date, end: date) -> list[dict]:
         served, failed = s["yes"] + s["deflected"], s["no"] + s["posted"] + s["escalated"]
         out.append({"service": service, **s, "rate": served / (served + failed) if served + failed else None})
     return sorted(out, key=lambda d: (d["rate"] is None, d["rate"] if d["rate"] is not None else 0))
+
+
+def missing_comments(start: date, end: date, limit: int = 50) -> list[Feedback]:
+    """Newest "what was missing?" answers (already redacted), for curators."""
+    lo, hi = period_bounds(start, end)
+    return list(db.session.scalars(sa.select(Feedback).where(
+        Feedback.created_at >= lo, Feedback.created_at < hi, Feedback.comment != "", Feedback.helpful.is_(False))
+        .order_by(Feedback.created_at.desc(), Feedback.id.desc()).limit(limit)))
 
 
 def funnel_totals(start: date, end: date) -> dict:

@@ -159,25 +159,93 @@ def click():
 
 # ---------------------------------------------------------------- feedback
 
+FEEDBACK_STATES = ("ya", "tidak", "terkirim", "kosong")
+FEEDBACK_ANCHOR = "umpan-balik"
+
+
+def feedback_url(target_url: str, state: str) -> str:
+    """Back to the page, at the feedback box, which then shows ``state``
+    next to the buttons the citizen pressed (no JavaScript needed)."""
+    return f"{target_url}?{FEEDBACK_ANCHOR}={state}#{FEEDBACK_ANCHOR}"
+
+
+def _account_visitor(user) -> str:
+    """A pseudonymous per-account key (one answer per account and page),
+    not the account id itself."""
+    import hashlib
+    import hmac
+
+    from flask import current_app
+
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"feedback-account:{user.id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
 @bp.route("/umpan-balik", methods=["POST"])
 def feedback():
+    """"Did this answer your question?": yes/no, then (after "no") what was
+    missing, in free text (capped, redacted before storage).  Visitors are
+    counted per address; over that limit (many citizens share one mobile
+    carrier address) they may log in and their answer is recorded for the
+    account (core.resume)."""
+    from flask_login import current_user
+    from werkzeug.exceptions import TooManyRequests
+
     target = _target(request.form.get("target"))
     if target is None:
         abort(400, _("Halaman yang dinilai tidak dikenal."))
     answer = request.form.get("helpful")
     if answer not in ("ya", "tidak"):
         abort(400, _("Pilih ya atau tidak."))
+    comment = request.form.get("comment", "")
+    second_step = "comment" in request.form
+    if second_step and not comment.strip():
+        return redirect(feedback_url(target[2], "kosong"))
+    if current_user.is_authenticated:
+        rate_check("feedback_user")
+        svc.record_feedback(target[0], answer == "ya", _account_visitor(current_user), comment)
+        return redirect(feedback_url(target[2], "terkirim" if second_step else answer))
     # Counted per address (a cleared cookie is a new visitor, not a new
     # person): overall, and per page.
-    rate_check("feedback")
-    rate_check("feedback_page", key=target[0])
+    try:
+        rate_check("feedback")
+        rate_check("feedback_page", key=target[0])
+    except TooManyRequests:
+        from core import resume
+
+        return resume.defer("feedback", {"target": target[0], "helpful": answer == "ya",
+                                         "comment": comment[:500]}, target[2] + f"#{FEEDBACK_ANCHOR}")
     vid = _visitor()
-    svc.record_feedback(target[0], answer == "ya", vid, request.form.get("comment", ""))
-    if answer == "ya":
-        flash(_("Terima kasih! Senang informasinya membantu."), "success")
-        return _with_visitor(redirect(target[2]), vid)
-    flash(_("Terima kasih atas masukannya. Anda bisa bertanya ke warga lain atau menghubungi layanan resmi."), "info")
-    return _with_visitor(redirect(target[2] + "#bantuan-lanjut"), vid)
+    svc.record_feedback(target[0], answer == "ya", vid, comment)
+    return _with_visitor(redirect(feedback_url(target[2], "terkirim" if second_step else answer)), vid)
+
+
+def _describe_feedback(payload: dict) -> str:
+    return _("penilaian Anda (“ya”) untuk halaman ini") if payload.get("helpful") else \
+        _("penilaian Anda (“tidak”) untuk halaman ini")
+
+
+def _perform_feedback(user, payload: dict):
+    from core import resume
+
+    target = _target(payload.get("target"))
+    if target is None:
+        raise LookupError("target gone")
+    rate_check("feedback_user")
+    comment = str(payload.get("comment") or "")
+    helpful = bool(payload.get("helpful"))
+    svc.record_feedback(target[0], helpful, _account_visitor(user), comment)
+    state = "terkirim" if comment.strip() else ("ya" if helpful else "tidak")
+    return resume.Outcome(_("Penilaian Anda tercatat. Terima kasih!"), feedback_url(target[2], state))
+
+
+def _register_resumable() -> None:
+    from core import resume
+
+    resume.register("feedback", perform=_perform_feedback, describe=_describe_feedback)
+
+
+_register_resumable()
 
 
 # ---------------------------------------------------------------- escalation
@@ -349,6 +417,7 @@ def _tables(start: date, end: date) -> dict:
         "ikm": svc.ikm_by_service(start, end),
         "unanswered": svc.unanswered_by_age(),
         "first_answer": svc.time_to_first_answer(start, end),
+        "missing": svc.missing_comments(start, end),
     }
 
 

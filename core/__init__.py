@@ -59,11 +59,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     from search.views import bp as search_bp
 
     from .admin import bp as admin_bp
+    from .pages import bp as pages_bp
     from analytics import bp as analytics_bp
     from notify import bp as notify_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(pages_bp)
     app.register_blueprint(kb_bp)
     app.register_blueprint(kb_api_bp)
     app.register_blueprint(forum_bp)
@@ -114,7 +116,26 @@ def _init_login(app: Flask) -> None:
         if wants_json():
             return render_error(401)
         flash(i18n.gettext(login_manager.login_message), "info")
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("auth.login", next=_page_to_return_to()))
+
+    def _page_to_return_to():
+        """``next`` for the login page: this page for a GET; for a form post,
+        the page the form was on (never the POST-only route itself, which
+        would answer the browser's GET after login with a 405)."""
+        from urllib.parse import urlsplit
+
+        from flask import request
+
+        from .security import is_safe_next
+
+        if request.method in ("GET", "HEAD"):
+            return request.full_path.rstrip("?")
+        ref = urlsplit(request.referrer or "")
+        if ref.netloc == request.host:
+            path = ref.path + (f"?{ref.query}" if ref.query else "")
+            if is_safe_next(path):
+                return path
+        return None
 
     @login_manager.user_loader
     def load_user(token: str):

@@ -215,7 +215,24 @@ def create_user_command(username: str, role: str, email: str | None, password: s
     click.echo(f"Pengguna {user.username} dibuat dengan peran {user.role.value}.")
 
 
+retention_cli = AppGroup("retention", help="Delete data older than the periods stated in the privacy notice.")
+
+
+@retention_cli.command("prune")
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+def retention_prune(dry_run: bool) -> None:
+    """Apply core.retention's rules (run daily, e.g. from cron)."""
+    from . import retention
+
+    for rule, n in retention.prune(dry_run=dry_run):
+        verb = "akan diproses" if dry_run else ("dihapus" if rule.action == "delete" else "dikosongkan")
+        click.echo(f"{rule.name}: {n} baris {verb} (lebih dari {retention.days(rule)} hari)")
+    if not dry_run:
+        click.echo(f"ledger: {retention.prune_ledger()} baris dihapus (batas laju dan kegagalan masuk > 1 hari)")
+
+
 def init_app(app) -> None:
     app.cli.add_command(init_db_command)
     app.cli.add_command(content_cli)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(retention_cli)

@@ -48,6 +48,14 @@ failures = sa.Table(
     sa.Column("count", sa.Integer, nullable=False),
     sa.Column("updated_at", sa.Float, nullable=False),
 )
+# "Last looked at" markers (core.models.SeenMarker): cheap, losable state
+# written from read paths, so it lives here and never waits for the lock.
+markers = sa.Table(
+    "seen_markers", metadata,
+    sa.Column("owner", sa.String(40), primary_key=True),
+    sa.Column("item", sa.String(80), primary_key=True),
+    sa.Column("at", sa.Float, nullable=False),
+)
 
 
 @dataclass
@@ -95,6 +103,9 @@ class Ledger:
         self._fail = fstmt.on_conflict_do_update(
             index_elements=["bucket"], set_={"count": failures.c.count + 1, "updated_at": fstmt.excluded.updated_at},
         ).returning(failures.c.count)
+        mstmt = insert(markers).values(owner=sa.bindparam("o"), item=sa.bindparam("i"), at=sa.bindparam("at"))
+        self._mark = mstmt.on_conflict_do_update(index_elements=["owner", "item"],
+                                                 set_={"at": greatest(markers.c.at, mstmt.excluded.at)})
 
     def hit(self, bucket: str, limit: int, window: float, now: float | None = None) -> Hit:
         """One request against ``limit`` per ``window`` seconds."""
@@ -127,6 +138,26 @@ class Ledger:
     def clear(self, bucket: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(sa.delete(failures).where(failures.c.bucket == bucket))
+
+    # ------------------------------------------------------------ seen markers
+    def mark(self, owner: str, item: str, at: float | None = None) -> None:
+        """``owner`` looked at ``item`` now (markers only move forward)."""
+        with self.engine.begin() as conn:
+            conn.execute(self._mark, {"o": owner[:40], "i": item[:80], "at": time.time() if at is None else at})
+
+    def marks(self, owner: str, items: list[str] | None = None) -> dict[str, float]:
+        """{item: time last looked at} for ``owner`` (all of them, or only ``items``)."""
+        stmt = sa.select(markers.c.item, markers.c.at).where(markers.c.owner == owner[:40])
+        if items is not None:
+            if not items:
+                return {}
+            stmt = stmt.where(markers.c.item.in_([i[:80] for i in items]))
+        with self.engine.connect() as conn:
+            return dict(conn.execute(stmt).all())
+
+    def forget(self, owner: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(markers).where(markers.c.owner == owner[:40]))
 
     def dispose(self) -> None:
         self.engine.dispose()

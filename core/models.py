@@ -147,3 +147,35 @@ class LoginFailureCount(db.Model):
     bucket: Mapped[str] = mapped_column(sa.String(160), primary_key=True)
     count: Mapped[int] = mapped_column()
     updated_at: Mapped[float] = mapped_column(sa.Float)
+
+
+class PendingAction(db.Model):
+    """Something a visitor started before logging in (a vote, an answer
+    draft, feedback, a follow): kept here, named by a random token in their
+    session, and completed by :mod:`core.resume` right after they log in or
+    register.  Rows older than ``core.resume.TTL`` are ignored and pruned
+    (``flask retention prune``)."""
+
+    __tablename__ = "pending_actions"
+
+    token: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    payload: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    back: Mapped[str] = mapped_column(sa.String(500), default="/")
+    # Set when a completed-but-refused action is kept for its owner (e.g. an
+    # answer draft whose thread was closed meanwhile), so nothing typed is lost.
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class SeenMarker(db.Model):
+    """When a person last looked at something of theirs (an asker at their
+    question), for "new since you last looked".  Written only through
+    :mod:`core.ledger` (outside the write lock, like rate limits): on SQLite
+    in the ledger's own file, on PostgreSQL here."""
+
+    __tablename__ = "seen_markers"
+
+    owner: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    item: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    at: Mapped[float] = mapped_column(sa.Float)

@@ -35,6 +35,8 @@ DEFAULT_LIMITS = {
     "follow": [("user", 60, 3600)],
     "verify": [("ip", 30, 3600)],
     "unsubscribe": [("ip", 60, 3600)],
+    "defer": [("ip", 30, 3600)],             # actions kept for after login (core.resume)
+    "feedback_user": [("user", 30, 3600), ("user", 100, 86400)],  # feedback from an account
 }
 
 

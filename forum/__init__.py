@@ -21,4 +21,4 @@ def _register(state):
              visible=lambda viewer, ref: can_see_ref(viewer, "question", ref))
 
 
-from . import moderation_views, views  # noqa: E402,F401
+from . import moderation_views, profile_views, resumable, views  # noqa: E402,F401

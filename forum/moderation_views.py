@@ -127,9 +127,10 @@ def promote(answer_id: int):
             draft = promotion.propose_change(current_user, answer.id, values["service"], values["summary"])
             flash(_("Draf usulan dibuat. Sunting bagian yang diubah, lalu ajukan untuk ditinjau."), "success")
             return redirect(url_for("kb.curation_edit", slug=draft.service.slug, draf=draft.id))
-        faq = promotion.promote_to_faq(current_user, answer.id, values["service"], values["question"], values["answer"])
-        flash(_("Jawaban ditambahkan sebagai FAQ resmi."), "success")
-        return redirect(url_for("kb.service", slug=faq.service.slug) + f"#faq-{faq.id}")
+        draft = promotion.promote_to_faq(current_user, answer.id, values["service"], values["question"],
+                                         values["answer"])
+        flash(_("Usulan FAQ diajukan. Entri ini terbit setelah ditinjau pengelola lain."), "success")
+        return redirect(url_for("kb.curation_draft", draft_id=draft.id))
     return render_template("forum/promote.html", answer=answer, question=question, services=services, values=values,
                            linked=linked)
 

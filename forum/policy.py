@@ -93,6 +93,23 @@ def can_see_post(user, post: Post | None) -> bool:
     return True
 
 
+def visible_clause(user, post=Post):
+    """:func:`can_see_post`'s rule on a post's own state, as an SQL
+    condition for listings (profiles, "my questions").  For answers, combine
+    with :func:`visible_question_ids` (an answer is seen only with its question)."""
+    conditions = []
+    if not _can(user, "admin"):
+        conditions.append(post.deleted_at.is_(None))
+    if not _can(user, "moderate"):
+        conditions.append(post.hidden_at.is_(None))
+    return sa.and_(sa.true(), *conditions)
+
+
+def visible_question_ids(user):
+    """Subquery: ids of the questions ``user`` may see."""
+    return sa.select(Question.id).where(visible_clause(user, Question))
+
+
 def is_public(post: Post) -> bool:
     """Visible to everyone: neither it nor its question hidden or deleted."""
     question = _question_of(post)

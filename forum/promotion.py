@@ -23,16 +23,16 @@ def _answer(answer_id: int) -> Answer:
 
 
 def promote_to_faq(user: User, answer_id: int, slug: str, question: str, answer_md: str):
+    """Propose the answer as an FAQ entry: a draft that another knowledge
+    manager reviews, as for page edits; the answer is marked promoted (and
+    its author credited) when the entry is published."""
     curation._require(user)
     with write_transaction():
         answer = _answer(answer_id)
-        faq = curation.add_faq(user, slug, question, answer_md, source_answer_id=answer.id,
-                               credited_user_id=answer.author_id)
-        answer.promoted_at = utcnow()
-        answer.promoted_to = path_for("kb.service", slug=slug) + f"#faq-{faq.id}"
-        audit(user, "answer.promote_faq", "answer", answer.id, service=slug, faq=faq.id)
-        signals.content_changed.send(answer, actor=user, doc_ids=[f"question:{answer.question_id}"])
-    return faq
+        draft = curation.propose_faq(user, slug, question, answer_md, source_answer_id=answer.id,
+                                     credited_user_id=answer.author_id)
+        audit(user, "answer.promote_faq", "answer", answer.id, service=slug, draft=draft.id)
+    return draft
 
 
 def propose_change(user: User, answer_id: int, slug: str, summary: str):
@@ -76,5 +76,6 @@ def mark_promoted(draft) -> None:
         answer = db.session.get(Answer, draft.source_answer_id)
         if answer is not None:
             answer.promoted_at = utcnow()
-            answer.promoted_to = path_for("kb.service", slug=draft.service.slug)
+            anchor = f"#faq-{draft.published_faq_id}" if draft.published_faq_id else ""
+            answer.promoted_to = path_for("kb.service", slug=draft.service.slug) + anchor
             signals.content_changed.send(answer, actor=None, doc_ids=[f"question:{answer.question_id}"])

@@ -13,7 +13,7 @@ from core.http import page_arg, parse_int
 from core.i18n import _
 from core.ratelimit import limited
 
-from . import bp, policy
+from . import bp, policy, profiles, resumable
 from .forms import AnswerForm, AskForm, CloseForm, CommentForm, EditForm, FlagForm
 from .models import FLAG_REASONS, Answer, Question
 from .queries import (SORTS, my_votes, open_flag_counts, popular_tags, post_or_none, question_or_none,
@@ -21,6 +21,7 @@ from .queries import (SORTS, my_votes, open_flag_counts, popular_tags, post_or_n
 from .services import (EditConflict, ForumError, ValidationFailed, accept_answer, add_comment, ask_question,
                        can_edit, cast_vote, close_as_duplicate, edit_post, flag_post, pii_message, post_answer,
                        reopen_question)
+from .services import _check_body  # the same length rule, before a draft is kept for after login
 
 
 def _warn_pii(obj) -> None:
@@ -98,15 +99,22 @@ def question(question_id: int, slug: str | None = None):
     answers = policy.visible_answers(current_user, q)
     ids = [q.id] + [a.id for a in answers]
     flags = open_flag_counts(ids) if current_user.is_authenticated and current_user.can("moderate") else {}
-    return _render_thread(q, answers, flags, AnswerForm())
+    form = AnswerForm()
+    draft = resumable.kept_answer(current_user, request.args.get("draf"), q.id)
+    if draft is not None:
+        form.body.data = draft
+    # The asker's "last looked" marker (outside the write lock): answers
+    # newer than the previous visit are marked new, and "my questions" counts them.
+    seen_before = profiles.mark_seen(current_user, q)
+    return _render_thread(q, answers, flags, form, seen_before=seen_before)
 
 
-def _render_thread(q, answers, flags, answer_form, status=200):
+def _render_thread(q, answers, flags, answer_form, status=200, seen_before=None):
     ids = [q.id] + [a.id for a in answers]
     return render_template("forum/question.html", q=q, answers=answers, votes=my_votes(current_user, ids),
                            flags=flags, answer_form=answer_form, flag_reasons=FLAG_REASONS,
                            can_edit=can_edit, duplicate=policy.duplicate_target(current_user, q),
-                           may=policy.may), status
+                           may=policy.may, seen_before=seen_before), status
 
 
 def _visible_post_or_404(post_id: int):
@@ -156,14 +164,20 @@ def _attach_errors(form, errors: dict[str, str]) -> None:
 
 
 @bp.route("/pertanyaan/<int:question_id>/jawab", methods=["POST"])
-@login_required
 @limited("post")
 def answer(question_id: int):
     form = AnswerForm()
     q = question_or_none(question_id)
     if q is None or not policy.can_see_post(current_user, q):
         abort(404, _("Pertanyaan tidak ditemukan."))
-    if form.validate_on_submit():
+    if not current_user.is_authenticated:
+        # The draft is kept server-side and published right after login.
+        if form.validate_on_submit():
+            problem = _check_body(form.body.data.strip())
+            if not problem:
+                return resumable.defer_answer(q, form.body.data, question_url(q) + "#jawab-h")
+            _attach_errors(form, problem)
+    elif form.validate_on_submit():
         try:
             a = post_answer(current_user, q.id, form.body.data)
         except ValidationFailed as exc:
@@ -189,13 +203,16 @@ def comment(post_id: int):
 
 
 @bp.route("/pos/<int:post_id>/suara", methods=["POST"])
-@login_required
 @limited("vote")
 def vote(post_id: int):
     raw = request.form.get("value", "")
     if raw not in ("1", "0", "-1"):
         raise ForumError("Nilai suara harus naik, turun, atau batal.")
     post = _visible_post_or_404(post_id)
+    if not current_user.is_authenticated:  # kept for after login (core.resume), never a 405
+        if raw == "0":
+            return redirect(url_for("auth.login", next=post_anchor(post)))
+        return resumable.defer_vote(post, int(raw), post_anchor(post))
     cast_vote(current_user, post.id, int(raw))
     return redirect(post_anchor(post))
 

@@ -131,6 +131,8 @@ def update_draft(user: User, draft_id: int, snapshot: dict, summary: str = "") -
     _require(user)
     with write_transaction():
         draft = _draft(draft_id)
+        if draft.kind != "page":
+            raise CurationError("Draf ini bukan perubahan halaman.")
         if draft.status != "draft":
             raise CurationError("Draf ini sudah diajukan; tarik kembali dulu untuk menyunting.")
         if draft.author_id != user.id and not user.can("admin"):
@@ -182,6 +184,8 @@ def publish_draft(reviewer: User, draft_id: int, note: str = "") -> ServiceDraft
             raise CurationError("Hanya draf yang sedang ditinjau yang dapat diterbitkan.")
         if draft.author_id == reviewer.id and not reviewer.can("admin"):
             raise CurationForbidden("Peninjau harus orang lain, bukan penulis draf.")
+        if draft.kind == "faq":
+            return _publish_faq(reviewer, draft, note)
         service = db.session.get(Service, draft.service_id, with_for_update=True)
         if service.version != draft.base_version:
             raise CurationConflict(f"Halaman ini sudah berubah (versi {service.version}) sejak draf dibuat dari versi "
@@ -204,6 +208,8 @@ def publish_draft(reviewer: User, draft_id: int, note: str = "") -> ServiceDraft
 
 def draft_blockers(draft: ServiceDraft) -> list[str]:
     """What stops this draft from being published (shown before anyone tries)."""
+    if draft.kind == "faq":
+        return []
     try:
         record = ServiceRecord.from_dict(draft.snapshot)
     except RecordError as exc:
@@ -301,6 +307,75 @@ def add_faq(user: User, slug: str, question: str, answer_md: str, *, source_answ
         signals.content_changed.send(faq, actor=user, doc_ids=[f"service:{service.slug}"])
         audit(user, "faq.add", "service", service.id, faq=faq.id, from_answer=source_answer_id)
     return faq
+
+
+def _faq_text(question: str, answer_md: str) -> tuple[str, str]:
+    question, answer_md = (question or "").strip(), (answer_md or "").strip()
+    errors = {}
+    if not 10 <= len(question) <= 200:
+        errors["question"] = "Pertanyaan FAQ 10–200 karakter."
+    if not 20 <= len(answer_md) <= 5000:
+        errors["answer"] = "Jawaban FAQ 20–5.000 karakter."
+    if errors:
+        raise CurationError("Periksa kembali isian FAQ.", errors)
+    return question, answer_md
+
+
+def propose_faq(user: User, slug: str, question: str, answer_md: str, *, source_answer_id: int | None = None,
+                credited_user_id: int | None = None) -> ServiceDraft:
+    """A new FAQ entry goes through the same review as a page edit: a draft
+    (kind "faq") submitted at once, published by another knowledge manager."""
+    _require(user)
+    question, answer_md = _faq_text(question, answer_md)
+    answer_html = render_markdown(answer_md)  # before the write lock
+    with write_transaction():
+        service = _service(slug)
+        draft = ServiceDraft(service_id=service.id, kind="faq", base_version=service.version,
+                             snapshot={"question": question, "answer_md": answer_md, "answer_html": answer_html},
+                             summary=f"FAQ: {question}"[:300], author_id=user.id, source_answer_id=source_answer_id,
+                             credited_user_id=credited_user_id)
+        db.session.add(draft)
+        db.session.flush()
+        audit(user, "draft.create", "service", service.id, draft=draft.id, kind="faq", from_answer=source_answer_id)
+        submit_draft(user, draft.id)  # joins this transaction
+    return draft
+
+
+def update_faq_draft(user: User, draft_id: int, question: str, answer_md: str) -> ServiceDraft:
+    _require(user)
+    question, answer_md = _faq_text(question, answer_md)
+    answer_html = render_markdown(answer_md)
+    with write_transaction():
+        draft = _draft(draft_id)
+        if draft.kind != "faq":
+            raise CurationError("Draf ini bukan entri FAQ.")
+        if draft.status != "draft":
+            raise CurationError("Draf ini sudah diajukan; tarik kembali dulu untuk menyunting.")
+        if draft.author_id != user.id and not user.can("admin"):
+            raise CurationForbidden("Hanya penulis draf yang dapat menyuntingnya.")
+        draft.snapshot = {"question": question, "answer_md": answer_md, "answer_html": answer_html}
+        draft.summary = f"FAQ: {question}"[:300]
+        audit(user, "draft.update", "service", draft.service_id, draft=draft.id, kind="faq")
+    return draft
+
+
+def _publish_faq(reviewer: User, draft: ServiceDraft, note: str) -> ServiceDraft:
+    """A reviewed FAQ draft becomes an entry on the page (caller holds the
+    transaction and checked the reviewer)."""
+    snap = draft.snapshot or {}
+    faq = ServiceFaq(service_id=draft.service_id, question=snap["question"], answer_md=snap["answer_md"],
+                     answer_html=snap["answer_html"], source_answer_id=draft.source_answer_id,
+                     credited_user_id=draft.credited_user_id, created_by_id=draft.author_id)
+    db.session.add(faq)
+    db.session.flush()
+    draft.status, draft.reviewer_id, draft.reviewed_at = "published", reviewer.id, utcnow()
+    draft.review_note, draft.published_faq_id = note.strip()[:2000], faq.id
+    audit(reviewer, "draft.publish", "service", draft.service_id, draft=draft.id, faq=faq.id)
+    # FAQ entries are part of the page's search document; the forum marks the source answer promoted.
+    signals.content_changed.send(faq, actor=reviewer, doc_ids=[f"service:{draft.service.slug}"])
+    signals.draft_reviewed.send(draft, draft=draft, service=draft.service, outcome="published", actor=reviewer,
+                                doc_ids=[])
+    return draft
 
 
 def confirm_faq(user: User, faq_id: int) -> ServiceFaq:

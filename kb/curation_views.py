@@ -13,7 +13,7 @@ from core.http import parse_int
 from core.i18n import _
 from core.security import require_capability
 
-from . import bp
+from . import bp, editor
 from . import curation as cur
 from .models import Agency, Category, Regulation, ServiceCitation, ServiceDraft, ServiceFaq
 from .presenters import KIND_LABELS, snapshot_diff
@@ -134,9 +134,28 @@ def _items_box(form, name: str, errors: dict):
     return _lines(text)
 
 
-def snapshot_from_form(form, base: dict) -> tuple[dict, dict]:
+class _Newlines:
+    """A form whose text has the line breaks it was shown with: browsers send
+    textarea text with CRLF, which would otherwise record an untouched
+    multi-line field (the notes) as changed."""
+
+    def __init__(self, form):
+        self.form = form
+
+    def get(self, name, default=None):
+        value = self.form.get(name, default)
+        return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+    def keys(self):
+        return self.form.keys()
+
+
+def snapshot_from_form(form, base: dict, *, yaml_groups: bool = True) -> tuple[dict, dict]:
     """(snapshot in the record's shape, YAML syntax errors by input name).
-    What the editor does not change (slug, review date) comes from ``base``."""
+    What the editor does not change (slug, review date) comes from ``base``;
+    without ``yaml_groups`` fees, duration and channels are left to the
+    structured rows (kb.editor)."""
+    form = _Newlines(form)
     errors: dict = {}
     snapshot = {
         "slug": base["slug"], "agency": form.get("agency") or base["agency"],
@@ -152,8 +171,9 @@ def snapshot_from_form(form, base: dict) -> tuple[dict, dict]:
     }
     for group in ITEM_GROUPS:
         snapshot[group] = _items_box(form, group, errors)
-    for group in YAML_GROUPS:
-        snapshot[group] = _yaml_box(form, group, errors)
+    if yaml_groups:
+        for group in YAML_GROUPS:
+            snapshot[group] = _yaml_box(form, group, errors)
     return snapshot, errors
 
 
@@ -175,24 +195,63 @@ def curation_home():
                            flags=cur.open_flags(), stale_faqs=stale_faqs, **extras)
 
 
+FIELD_WORDS = {"label": "nama biaya", "kind": "jenis", "amount": "jumlah", "min": "minimal", "max": "maksimal",
+               "per": "satuan", "note": "keterangan", "sources": "sumber", "unverified": "belum terverifikasi",
+               "who": "siapa", "proof": "bukti", "name": "nama", "address": "alamat", "url": "alamat situs",
+               "hours": "jam layanan", "unit": "satuan waktu"}
+
+
+def _friendly(path: str) -> str:
+    """"fees[2].exemptions[1].amount" -> "Biaya #2, keringanan #1: jumlah"."""
+    import re
+
+    text = re.sub(r"fees\[(\d+)\]", r"Biaya #\1", path)
+    text = re.sub(r"channels\[(\d+)\]", r"Tempat #\1", text)
+    text = re.sub(r"\.exemptions\[(\d+)\]", r", keringanan #\1", text)
+    for name, label in editor.PART_LABELS.items():
+        text = text.replace(f"duration.{name}", f"Waktu: {label.lower()}")
+    head, _, last = text.rpartition(".")
+    last = re.sub(r"\[\d+\]$", "", last)
+    return f"{head}: {FIELD_WORDS.get(last, last)}" if head else FIELD_WORDS.get(last, text)
+
+
 @bp.route("/kelola/layanan/<slug>/sunting", methods=["GET", "POST"])
 @require_capability("curate")
 def curation_edit(slug: str):
+    """The editor.  Fees, duration and places to apply are structured rows
+    (kb.editor) by default; ``?mode=yaml`` edits them as YAML in the file's
+    shape instead (for people who know content/README.md)."""
     service = service_or_none(slug)
     if service is None:
         abort(404, _("Layanan tidak ditemukan."))
     current = service.record
     draft_id = parse_int(request.values.get("draf", ""))
     draft = db.session.get(ServiceDraft, draft_id) if draft_id else None
-    if draft is not None and draft.service_id != service.id:
+    if draft is not None and (draft.service_id != service.id or draft.kind != "page"):
         abort(404)
-    errors = {}
+    yaml_mode = request.values.get("mode") == "yaml"
+    errors, field_errors, rows, status = {}, {}, None, 200
     if request.method == "POST":
-        snapshot, errors = snapshot_from_form(request.form, current)
+        values = dict(request.form)
+        snapshot, errors = snapshot_from_form(request.form, current, yaml_groups=yaml_mode)
+        parsed = None
+        if not yaml_mode:
+            rows = editor.rows_from_form(request.form)
+            op = request.form.get("op")
+            if op:  # add, remove or move a row; nothing is saved
+                if not editor.apply_op(rows, op):
+                    abort(400)
+                return _editor_page(service, draft, values, rows, {}, {}, yaml_mode), 200
+            parsed = editor.snapshot_parts(rows)
+            snapshot.update(fees=parsed.fees, channels=parsed.channels, duration=parsed.duration)
+            field_errors = {name: [message] for name, message in parsed.errors.items()}
         summary = request.form.get("summary_change", "")
         try:
             if errors:
                 raise cur.CurationError("Periksa kembali isian draf.", errors)
+            if field_errors:  # typing errors in rows: show them with the record's own findings
+                cur.validate(snapshot)
+                raise cur.CurationError("Periksa kembali isian draf.", {})
             if draft is None:
                 draft = cur.create_draft(current_user, slug, snapshot, summary=summary)
             else:
@@ -204,17 +263,56 @@ def curation_edit(slug: str):
                 flash(_("Draf disimpan."), "success")
             return redirect(url_for("kb.curation_draft", draft_id=draft.id))
         except cur.CurationError as exc:
-            if not exc.fields:
+            if not exc.fields and not field_errors:
                 raise
-            errors = exc.fields
-            values = dict(request.form)
+            errors = dict(exc.fields)
+            if parsed is not None:
+                summary = [(_friendly_field(name), " ".join(m), name) for name, m in field_errors.items()]
+                summary += [(_friendly(path), message, editor.field_for(path, parsed.where))
+                            for path, message in errors.items()
+                            if editor.field_for(path, parsed.where) not in field_errors or
+                            editor.field_for(path, parsed.where) is None]
+                by_field, errors = editor.row_errors(errors, parsed.where)
+                for name, messages in by_field.items():
+                    if name not in field_errors:  # a typing error already says it
+                        field_errors[name] = messages
+                return _editor_page(service, draft, values, rows, errors, field_errors, yaml_mode,
+                                    summary=summary), 400
+            status = 400
     else:
-        values = form_from_snapshot(draft.snapshot if draft else current)
+        source = draft.snapshot if draft else current
+        values = form_from_snapshot(source)
+        rows = None if yaml_mode else editor.rows_from_snapshot(source)
+    return _editor_page(service, draft, values, rows, errors, field_errors, yaml_mode), status
+
+
+def _friendly_field(name: str) -> str:
+    """"fees-0-ex-1-amount" -> "Biaya #1, keringanan #2: jumlah"."""
+    import re
+
+    m = re.match(r"^(fees|channels)-(\d+)(?:-ex-(\d+))?-([a-z_]+)$", name)
+    if m:
+        head = f"{'Biaya' if m.group(1) == 'fees' else 'Tempat'} #{int(m.group(2)) + 1}"
+        if m.group(3) is not None:
+            head += f", keringanan #{int(m.group(3)) + 1}"
+        return f"{head}: {FIELD_WORDS.get(m.group(4), m.group(4))}"
+    m = re.match(r"^duration-([a-z_]+)-([a-z_]+)$", name)
+    if m and m.group(1) in editor.PART_LABELS:
+        return f"Waktu: {editor.PART_LABELS[m.group(1)].lower()}: {FIELD_WORDS.get(m.group(2), m.group(2))}"
+    return name
+
+
+def _editor_page(service, draft, values, rows, errors, field_errors, yaml_mode, summary=None):
+    """``summary``: [(label, message, input name or None)] listed above the form."""
     agencies = db.session.execute(sa.select(Agency.slug, Agency.name).order_by(Agency.name)).all()
     categories = db.session.execute(sa.select(Category.slug, Category.name).order_by(Category.position)).all()
+    if summary is None:
+        summary = [(k if yaml_mode else _friendly(k), v, None) for k, v in errors.items()]
     return render_template("kb/kelola/edit.html", service=service, draft=draft, values=values, errors=errors,
                            errors_for=_errors_for(errors), kind_labels=KIND_LABELS, agencies=agencies,
-                           categories=categories), (400 if errors else 200)
+                           categories=categories, rows=rows, field_errors=field_errors, yaml_mode=yaml_mode,
+                           choices=editor.CHOICES, error_summary=summary,
+                           row_error_count=sum(len(v) for v in field_errors.values()))
 
 
 @bp.route("/kelola/draf/<int:draft_id>", methods=["GET", "POST"])
@@ -226,12 +324,18 @@ def curation_draft(draft_id: int):
     if request.method == "POST":
         action = request.form.get("action")
         note = request.form.get("note", "")
-        if action == "submit":
+        if action == "edit-faq":
+            cur.update_faq_draft(current_user, draft.id, request.form.get("question", ""), request.form.get("answer", ""))
+            flash(_("Draf disimpan."), "success")
+        elif action == "submit":
             cur.submit_draft(current_user, draft.id)
         elif action == "withdraw":
             cur.withdraw_draft(current_user, draft.id)
         elif action == "publish":
             cur.publish_draft(current_user, draft.id, note)
+            if draft.kind == "faq":
+                flash(_("Draf diterbitkan sebagai entri FAQ."), "success")
+                return redirect(url_for("kb.service", slug=draft.service.slug) + f"#faq-{draft.published_faq_id}")
             flash(_("Draf diterbitkan sebagai versi baru."), "success")
             return redirect(url_for("kb.service", slug=draft.service.slug))
         elif action == "reject":
@@ -240,8 +344,8 @@ def curation_draft(draft_id: int):
             abort(400)
         return redirect(url_for("kb.curation_draft", draft_id=draft.id))
     blockers = cur.draft_blockers(draft) if draft.status in ("draft", "in_review") else []
-    return render_template("kb/kelola/draft.html", draft=draft, blockers=blockers,
-                           diff=snapshot_diff(draft.service.record, draft.snapshot))
+    diff = snapshot_diff(draft.service.record, draft.snapshot) if draft.kind == "page" else []
+    return render_template("kb/kelola/draft.html", draft=draft, blockers=blockers, diff=diff)
 
 
 @bp.route("/kelola/layanan/<slug>/tinjau", methods=["POST"])

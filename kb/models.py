@@ -216,6 +216,10 @@ class ServiceDraft(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     service_id: Mapped[int] = mapped_column(sa.ForeignKey("kb_services.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(sa.String(12), default="draft", index=True)
+    # "page": a new version of the record (snapshot in the record's shape);
+    # "faq": a new FAQ entry ({"question", "answer_md", "answer_html"}),
+    # reviewed the same way before it appears on the page.
+    kind: Mapped[str] = mapped_column(sa.String(10), default="page", server_default="page")
     snapshot: Mapped[dict] = mapped_column(sa.JSON)
     base_version: Mapped[int] = mapped_column()
     summary: Mapped[str] = mapped_column(sa.String(300), default="")
@@ -225,6 +229,7 @@ class ServiceDraft(db.Model):
     source_answer_id: Mapped[int | None] = mapped_column()  # a community answer this proposal came from
     credited_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     published_version: Mapped[int | None] = mapped_column()
+    published_faq_id: Mapped[int | None] = mapped_column()  # the FAQ entry a published "faq" draft became
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column()
     reviewed_at: Mapped[datetime | None] = mapped_column()

@@ -183,6 +183,20 @@ class PageView:
             return "maximum", max(maxima)
         return "by_region", None
 
+    def requirement_preview(self, n: int = 3) -> list[str]:
+        """The first requirements' texts, for "what to bring" on the first screen."""
+        return [item.text for item in self.items("requirements")[:n]]
+
+    @property
+    def channel_kinds(self) -> list[str]:
+        """Kinds of place to apply, in page order, each once (office, online, ...)."""
+        out = []
+        for c in self.channels:
+            kind = c.get("kind")
+            if kind and kind not in out:
+                out.append(kind)
+        return out
+
     @property
     def duration_summary(self) -> tuple[str, dict] | None:
         parts = self.duration_parts

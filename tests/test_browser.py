@@ -23,7 +23,8 @@ def live(tmp_path, seeded_db):
 
     app = make_app(clone(seeded_db, tmp_path))
     with app.app_context():
-        for name, role in (("penanya", Role.MEMBER), ("penjawab", Role.MEMBER), ("u_km", Role.KNOWLEDGE_MANAGER)):
+        for name, role in (("penanya", Role.MEMBER), ("penjawab", Role.MEMBER), ("u_km", Role.KNOWLEDGE_MANAGER),
+                           ("u_km2", Role.KNOWLEDGE_MANAGER)):
             create_user(name, "kata-sandi-aman", role=role)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -126,5 +127,12 @@ def test_knowledge_manager_promotes_an_answer(live, browser):
     browser.find_element(By.PARTIAL_LINK_TEXT, "SKCK untuk kerja ke Jepang").click()
     browser.find_element(By.LINK_TEXT, "Promosikan").click()
     browser.find_element(By.CSS_SELECTOR, "main form button.primary").click()
-    wait_for(browser, "Jawaban ditambahkan sebagai FAQ resmi.")
+    # An FAQ entry is reviewed by a second knowledge manager, like a page edit.
+    wait_for(browser, "Usulan FAQ diajukan.")
+    draft_url = browser.current_url
+    assert "Menunggu tinjauan" in browser.page_source
+    login(browser, live, "u_km2")
+    browser.get(draft_url)
+    browser.find_element(By.CSS_SELECTOR, "button[name=action][value=publish]").click()
+    wait_for(browser, "Draf diterbitkan")
     assert "Pertanyaan yang sering diajukan" in browser.page_source and "@wawan_hidayat" in browser.page_source

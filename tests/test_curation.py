@@ -76,13 +76,15 @@ def seeded_answer(app, key="skck-untuk-kerja-di-luar-negeri"):
 
 
 def edit_form(client, slug, **changes):
-    page = client.get(f"/kelola/layanan/{slug}/sunting").get_data(as_text=True)
+    """The editor's fields in YAML mode (fees, duration, channels as YAML boxes)."""
+    page = client.get(f"/kelola/layanan/{slug}/sunting?mode=yaml").get_data(as_text=True)
     data = {m.group(1): m.group(2) for m in re.finditer(r'<input id="([a-z_]+)" name="\1" type="(?:text|number)" value="([^"]*)"', page)}
     for m in re.finditer(r'<textarea id="([a-z_]+)" name="\1" rows="\d+"[^>]*>(.*?)</textarea>', page, re.S):
         data[m.group(1)] = m.group(2)
     data = {k: html.unescape(v) for k, v in data.items()}
     data.update(changes)
     data["csrf_token"] = csrf_from(page)
+    data["mode"] = "yaml"
     return data
 
 
@@ -386,11 +388,51 @@ def test_promote_answer_to_faq_credits_author(app, staff):
     resp = post_form(km, f"/jawaban/{aid}/promosikan", {"service": "skck", "kind": "faq",
                                                         "question": "SKCK untuk kerja di luar negeri dibuat di mana?",
                                                         "answer": "Di Mabes Polri; daftar dulu di skck.polri.go.id."})
-    assert resp.status_code == 302 and "#faq-" in resp.headers["Location"]
+    # An FAQ entry goes through the same review as a page edit: nothing is published yet.
+    assert resp.status_code == 302 and "/kelola/draf/" in resp.headers["Location"]
+    draft_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    service_page = app.test_client().get("/layanan/skck").get_data(as_text=True)
+    assert "SKCK untuk kerja di luar negeri dibuat di mana?" not in service_page
+    assert "Jawaban ini dijadikan informasi resmi" not in app.test_client().get(f"/pertanyaan/{qid}").get_data(as_text=True)
+    draft_page = km.get(f"/kelola/draf/{draft_id}").get_data(as_text=True)
+    assert "Menunggu tinjauan" in draft_page and "Di Mabes Polri" in draft_page
+    assert "FAQ baru" in km.get("/kelola").get_data(as_text=True)
+    # The proposer cannot sign it off; a second knowledge manager can.
+    assert post_form(km, f"/kelola/draf/{draft_id}", {"action": "publish"}).status_code == 403
+    km2 = login_client(app, "u_km2")
+    assert post_form(km2, f"/kelola/draf/{draft_id}", {"action": "publish", "note": "Benar"}).status_code == 302
     service_page = app.test_client().get("/layanan/skck").get_data(as_text=True)
     assert "SKCK untuk kerja di luar negeri dibuat di mana?" in service_page and "@wawan_hidayat" in service_page
     thread = app.test_client().get(f"/pertanyaan/{qid}").get_data(as_text=True)
     assert "Jawaban ini dijadikan informasi resmi" in thread and "/layanan/skck#faq-" in thread
+    with app.app_context():
+        draft = db.session.get(ServiceDraft, draft_id)
+        assert draft.kind == "faq" and draft.status == "published" and draft.reviewer.username == "u_km2"
+        faq = db.session.get(ServiceFaq, draft.published_faq_id)
+        assert faq.credited_user.username == "wawan_hidayat" and faq.created_by_id == staff["km"]
+        actions = db.session.scalars(sa.select(AuditLog.action).order_by(AuditLog.id)).all()
+        assert actions[-4:] == ["draft.create", "draft.submit", "answer.promote_faq", "draft.publish"]
+
+
+def test_faq_draft_can_be_withdrawn_edited_and_rejected(app, staff):
+    qid, aid = seeded_answer(app)
+    km, km2 = login_client(app, "u_km"), login_client(app, "u_km2")
+    resp = post_form(km, f"/jawaban/{aid}/promosikan", {"service": "skck", "kind": "faq",
+                                                        "question": "SKCK luar negeri di mana?",
+                                                        "answer": "Di Mabes Polri; daftar dulu secara daring."})
+    draft_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    assert post_form(km, f"/kelola/draf/{draft_id}", {"action": "withdraw"}).status_code == 302
+    assert 'name="question"' in km.get(f"/kelola/draf/{draft_id}").get_data(as_text=True)
+    resp = post_form(km, f"/kelola/draf/{draft_id}", {"action": "edit-faq", "question": "pendek", "answer": "x"})
+    assert resp.status_code == 400 and "10–200" in resp.get_data(as_text=True)
+    assert post_form(km, f"/kelola/draf/{draft_id}", {"action": "edit-faq", "question": "SKCK untuk luar negeri di mana?",
+                                                      "answer": "Di Bareskrim Mabes Polri, Jakarta."}).status_code == 302
+    assert post_form(km, f"/kelola/draf/{draft_id}", {"action": "submit"}).status_code == 302
+    assert post_form(km2, f"/kelola/draf/{draft_id}", {"action": "reject", "note": "Belum ada sumber"}).status_code == 302
+    with app.app_context():
+        draft = db.session.get(ServiceDraft, draft_id)
+        assert draft.status == "rejected" and draft.snapshot["question"] == "SKCK untuk luar negeri di mana?"
+        assert db.session.scalar(sa.select(sa.func.count(ServiceFaq.id))) == 0
 
 
 def test_propose_change_from_answer_goes_through_review(app, staff):
@@ -552,3 +594,124 @@ def test_editor_and_registry_form_answer_odd_input_without_500(app, staff, sourc
                      ("replaced_by", "pp-59-2018"), ("number", "")):
         resp = km.post("/kelola/regulasi/baru", data={**form, key: odd})
         assert resp.status_code == 400, (key, odd, resp.status_code)
+
+
+# ---------------------------------------------------------------- the editor's structured rows
+
+def rows_page(client, slug, query=""):
+    return client.get(f"/kelola/layanan/{slug}/sunting{query}").get_data(as_text=True)
+
+
+def browser_submit(client, slug, html, button=("submit", "save"), **changes):
+    """Post the editor form as a browser does (textareas with CRLF)."""
+    from .forms import as_dict, form_fields
+
+    data = as_dict(form_fields(html, "editor-form"))
+    data.update(changes)
+    name, value = button
+    data[name] = value
+    return client.post(f"/kelola/layanan/{slug}/sunting", data=data)
+
+
+@pytest.mark.parametrize("slug", ["uji-sim", "uji-nikah", "akta-kelahiran", "paspor-baru"])
+def test_rows_editor_unchanged_records_nothing(app, staff, sourced, slug):
+    """What a browser sends back untouched (CRLF line breaks included) is the
+    published record exactly: notes and every other field unchanged."""
+    km = login_client(app, "u_km")
+    resp = browser_submit(km, slug, rows_page(km, slug))
+    assert resp.status_code == 302, re.sub(r"<[^>]+>", " ", resp.get_data(as_text=True))[-1500:]
+    with app.app_context():
+        draft = db.session.scalars(sa.select(ServiceDraft).order_by(ServiceDraft.id.desc())).first()
+        record = service(slug).record
+        assert {k for k in record if draft.snapshot.get(k) != record.get(k)} == set()
+    page = km.get(f"/kelola/draf/{draft.id}").get_data(as_text=True)
+    assert "Belum ada perubahan." in page
+
+
+def test_rows_editor_shows_fees_as_fields(app, staff, sourced):
+    km = login_client(app, "u_km")
+    html = rows_page(km, "uji-sim")
+    assert 'id="fees-0-label"' in html and 'value="PNBP penerbitan SIM A baru"' in html
+    assert '<option value="fixed" selected>' in html and 'id="fees-0-amount"' in html and 'value="120000"' in html
+    assert 'id="fees-3-ex-0-who"' in html and 'value="Penyandang disabilitas"' in html  # exemptions: rows of their fee
+    assert 'id="channels-0-kind"' in html and 'id="duration-processing-max"' in html
+    assert 'name="fees"' not in html  # no YAML box unless asked for
+    assert 'name="fees"' in rows_page(km, "uji-sim", "?mode=yaml")
+
+
+def test_rows_add_move_remove_without_javascript(app, staff, sourced):
+    km = login_client(app, "u_km")
+    html = rows_page(km, "uji-sim")
+    n = html.count('class="row-box fee-row"')
+    resp = browser_submit(km, "uji-sim", html, ("op", "add:fees"))
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert html.count('class="row-box fee-row"') == n + 1 and f'id="fees-{n}-label" name="fees-{n}-label" type="text" value=""' in html
+    # Type into the new row, move it to the top, add an exemption to it: nothing typed is lost.
+    resp = browser_submit(km, "uji-sim", html, ("op", f"up:fees-{n}"), **{
+        f"fees-{n}-label": "Biaya tes kesehatan", f"fees-{n}-kind": "range", f"fees-{n}-min": "Rp25.000",
+        f"fees-{n}-max": "50.000", f"fees-{n}-sources": "https://korlantas.polri.go.id"})
+    html = resp.get_data(as_text=True)
+    assert f'id="fees-{n - 1}-label" name="fees-{n - 1}-label" type="text" value="Biaya tes kesehatan"' in html
+    resp = browser_submit(km, "uji-sim", html, ("op", f"del:fees-{n - 1}"))
+    html = resp.get_data(as_text=True)
+    assert "Biaya tes kesehatan" not in html and html.count('class="row-box fee-row"') == n
+    resp = browser_submit(km, "uji-sim", html, ("op", "add:channels"))
+    assert resp.get_data(as_text=True).count('class="row-box channel-row"') == html.count('class="row-box channel-row"') + 1
+    assert browser_submit(km, "uji-sim", html, ("op", "del:fees-99")).status_code == 400
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(ServiceDraft.id))) == 0  # row buttons save nothing
+
+
+def test_rows_save_a_new_fee_with_rupiah_as_typed(app, staff, sourced):
+    km = login_client(app, "u_km")
+    html = browser_submit(km, "uji-sim", rows_page(km, "uji-sim"), ("op", "add:fees")).get_data(as_text=True)
+    n = html.count('class="row-box fee-row"') - 1
+    html = browser_submit(km, "uji-sim", html, ("op", f"add:fees-{n}-ex")).get_data(as_text=True)
+    resp = browser_submit(km, "uji-sim", html, **{
+        f"fees-{n}-label": "Tes psikologi", f"fees-{n}-kind": "range", f"fees-{n}-min": "Rp25.000",
+        f"fees-{n}-max": "75.000", f"fees-{n}-amount": "999",  # not used by a range: dropped
+        f"fees-{n}-per": "per tes", f"fees-{n}-ex-0-who": "Penyandang disabilitas", f"fees-{n}-ex-0-amount": "0",
+        f"fees-{n}-ex-0-proof": "Kartu penyandang disabilitas"})
+    assert resp.status_code == 302, re.sub(r"<[^>]+>", " ", resp.get_data(as_text=True))[-1500:]
+    with app.app_context():
+        fee = db.session.scalars(sa.select(ServiceDraft).order_by(ServiceDraft.id.desc())).first().snapshot["fees"][-1]
+    assert fee == {"label": "Tes psikologi", "kind": "range", "min": 25000, "max": 75000, "per": "per tes",
+                   "exemptions": [{"who": "Penyandang disabilitas", "amount": 0,
+                                   "proof": "Kartu penyandang disabilitas"}]}
+
+
+def test_rows_errors_are_shown_on_their_row_and_keep_what_was_typed(app, staff, sourced):
+    km = login_client(app, "u_km")
+    html = rows_page(km, "uji-sim")
+    resp = browser_submit(km, "uji-sim", html, **{
+        "fees-0-amount": "seratus ribu", "fees-3-ex-0-proof": "",
+        "duration-processing-max": "tiga"})
+    assert resp.status_code == 400
+    page = resp.get_data(as_text=True)
+    assert 'value="seratus ribu"' in page and 'value="tiga"' in page
+
+    def error_after(field):
+        rest = page[page.index(f'id="{field}"'):]
+        return rest[:rest.index("</div>")]
+
+    assert "tulis angka rupiah" in error_after("fees-0-amount") and 'aria-invalid="true"' in error_after("fees-0-amount")
+    assert "wajib diisi" in error_after("fees-3-ex-0-proof")
+    assert "bilangan bulat" in error_after("duration-processing-max")
+    assert "isian pada baris biaya, waktu atau tempat perlu diperbaiki" in page
+    # Registry rules (official domains) are checked once the shape is right.
+    resp = browser_submit(km, "uji-sim", html, **{"channels-1-url": "https://www.samsat.info"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "resmi" in error_after("channels-1-url")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(ServiceDraft.id))) == 0
+
+
+def test_rows_kind_without_amount_and_by_region_without_note(app, staff, sourced):
+    km = login_client(app, "u_km")
+    resp = browser_submit(km, "uji-sim", rows_page(km, "uji-sim"), **{"fees-0-kind": "by_region", "fees-0-note": ""})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    rest = page[page.index('id="fees-0-note"'):]
+    assert "wajib diisi untuk kind by_region" in rest[:rest.index("</div>")]
+    assert "Biaya #1: keterangan" in page  # the summary names the row in words

@@ -1,6 +1,7 @@
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import resume
 from ..i18n import _
 from ..ratelimit import limited
 from ..security import is_safe_next
@@ -11,9 +12,12 @@ from .services import AccountError, LoginLocked, authenticate, change_password, 
 
 def start_session(user, remember: bool = False) -> None:
     """Log in with a fresh session: nothing from before the login (including
-    the CSRF token an attacker may have planted or seen) carries over."""
+    the CSRF token an attacker may have planted or seen) carries over, except
+    the action the visitor started before logging in (core.resume)."""
+    waiting = resume.carry_over()
     session.clear()
     login_user(user, remember=remember)
+    resume.restore(waiting)
 
 
 def _next_url() -> str:
@@ -46,11 +50,12 @@ def login():
             else:
                 start_session(user, remember=form.remember.data)
                 flash(_("Selamat datang, {name}.", name=user.name), "success")
-                return redirect(_next_url())
+                return redirect(resume.resume(user) or _next_url())
     translate_errors(form)
     if status == 200 and form.is_submitted() and form.errors:
         status = 400
-    return render_template("auth/login.html", form=form, next=request.values.get("next", "")), status, headers
+    return render_template("auth/login.html", form=form, next=request.values.get("next", ""),
+                           waiting=resume.pending_description()), status, headers
 
 
 @bp.route("/daftar", methods=["GET", "POST"])
@@ -69,10 +74,11 @@ def register():
             flash(_("Akun dibuat. Selamat bergabung!"), "success")
             if user.pending_email:
                 flash(_("Email Anda akan dipakai untuk masuk setelah diverifikasi."), "info")
-            return redirect(_next_url())
+            return redirect(resume.resume(user) or _next_url())
     translate_errors(form)
     status = 400 if form.is_submitted() and form.errors else 200
-    return render_template("auth/register.html", form=form, next=request.values.get("next", "")), status
+    return render_template("auth/register.html", form=form, next=request.values.get("next", ""),
+                           waiting=resume.pending_description()), status
 
 
 @bp.route("/keluar", methods=["POST"])
