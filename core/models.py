@@ -67,6 +67,12 @@ class User(UserMixin, db.Model):
     # transaction; forum.services.compute_reputation recomputes it from scratch.
     reputation: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "Verified official" (forum.officials): set only by a knowledge manager
+    # after checking who the person is; the audit log records who verified.
+    # Shown next to the name on every post.  A username alone never makes an
+    # official (core.usernames refuses names that pass for one).
+    official_title: Mapped[str | None] = mapped_column(sa.String(120))
+    official_verified_at: Mapped[datetime | None] = mapped_column()
 
     def set_password(self, password: str) -> None:
         from flask import current_app
@@ -93,6 +99,10 @@ class User(UserMixin, db.Model):
 
     def can(self, capability: str) -> bool:
         return capability in CAPABILITIES[self.role]
+
+    @property
+    def is_verified_official(self) -> bool:
+        return bool(self.official_title)
 
     @property
     def name(self) -> str:

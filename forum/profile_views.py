@@ -1,20 +1,22 @@
 """People pages: public profiles and "my questions".  Thin: read, render."""
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from core.extensions import db
 from core.http import page_arg
 from core.i18n import _
+from core.security import require_capability
 
-from . import bp, profiles
+from . import bp, officials, profiles
+from .services import ValidationFailed
 
 TABS = ("pertanyaan", "jawaban")
 
 
 @bp.route("/pengguna/<username>")
-def profile(username: str):
+def profile(username: str, form_error: str | None = None, typed_title: str | None = None):
     user = profiles.user_by_name(username)
     if user is None:
         abort(404, _("Pengguna tidak ditemukan."))
@@ -26,7 +28,30 @@ def profile(username: str):
     s = profiles.stats(user)
     return render_template("forum/profile.html", user=user, stats=s, earned=profiles.badges(s),
                            all_badges=profiles.BADGES, tab=tab, pagination=pagination,
-                           is_me=current_user.is_authenticated and current_user.id == user.id)
+                           is_me=current_user.is_authenticated and current_user.id == user.id,
+                           form_error=form_error, typed_title=typed_title)
+
+
+@bp.route("/pengguna/<username>/resmi", methods=["POST"])
+@require_capability("curate")
+def official(username: str):
+    """A knowledge manager verifies an account as official, or revokes it."""
+    user = profiles.user_by_name(username)
+    if user is None:
+        abort(404, _("Pengguna tidak ditemukan."))
+    if request.form.get("action") == "cabut":
+        officials.revoke_official(current_user, user.id, request.form.get("reason", ""))
+        flash(_("Lencana resmi dicabut."), "success")
+    else:
+        typed = request.form.get("official_title", "")
+        try:
+            officials.verify_official(current_user, user.id, typed)
+        except ValidationFailed as exc:
+            # The form again, open, with what was typed and why it was refused.
+            message = " ".join(_(m) for m in exc.errors.values())
+            return profile(username, form_error=message, typed_title=typed[:200]), 400
+        flash(_("Akun diverifikasi sebagai akun resmi."), "success")
+    return redirect(url_for("forum.profile", username=user.username))
 
 
 @bp.route("/saya/pertanyaan")
