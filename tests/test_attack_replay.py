@@ -65,7 +65,8 @@ def test_pathological_answers_within_the_length_limit_render_quickly(app, make_u
         qid = db.session.execute(sa.text("SELECT id FROM forum_questions LIMIT 1")).scalar()
     for body in ("[" * 30_000, "![" * 15_000, "[a](" * 7_500, "<a " * 10_000):
         resp, took = _timed(lambda: post_form(c, f"/pertanyaan/{qid}/jawab", {"body": body}))
-        assert resp.status_code in (302, 400) and took < 2.0, (body[:10], took)  # "[" * 30000 took 145 s
+        # A generous bound (the machine may be busy): "[" * 30000 took 145 s before; bench/markdown_renderers.py has the figures.
+        assert resp.status_code in (302, 400) and took < 5.0, (body[:10], took)
 
 
 # 2. Moderated posts leak -----------------------------------------------------------
