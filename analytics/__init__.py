@@ -5,11 +5,10 @@ bp = Blueprint("analytics", __name__, template_folder="templates")
 
 
 @bp.record_once
-def _hook_into_search(state):
-    from search import views as search_views
-
+def _setup_buffer(state):
+    # The per-process event buffer; analytics hears of searches and asks
+    # through core.signals (analytics.subscribers), not through this hook.
     from .buffer import EventBuffer
-    from .services import log_search
 
     app = state.app
     app.config.setdefault("ANALYTICS_FLUSH", "background")  # or "inline" (tests: after each request)
@@ -21,9 +20,6 @@ def _hook_into_search(state):
         if app.config["ANALYTICS_FLUSH"] == "inline":
             buffer.flush()
         return response
-
-    if log_search not in search_views.on_search:
-        search_views.on_search.append(log_search)
 
 
 from . import views  # noqa: E402,F401

@@ -1,6 +1,7 @@
 """Analytics reacts to domain events (``core.signals``): the ask funnel
 ends at "posted" when a question is really asked, whichever page or API
-asked it."""
+asked it, and every search (/cari or /api/v1/search) is logged, redacted,
+through the per-process buffer."""
 from __future__ import annotations
 
 import logging
@@ -24,5 +25,18 @@ def _question_asked(_sender, question=None, seeded=False, **_kw) -> None:
         logging.getLogger("layanan.analytics").exception("funnel event failed")
 
 
+def _search_performed(response, query: str = "", source: str = "page", **_kw) -> str | None:
+    """Queue the search for the log; the signed token it returns goes on the
+    result links (``/klik?s=...``)."""
+    try:
+        from .services import log_search
+
+        return log_search(query, response, source)
+    except Exception:  # analytics must never break search
+        logging.getLogger("layanan.analytics").exception("search log failed")
+        return None
+
+
 def subscribe() -> None:
     signals.question_asked.connect(_question_asked)
+    signals.search_performed.connect(_search_performed)

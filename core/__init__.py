@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     templating.init_app(app)
     errors.init_app(app)
 
+    from api import bp as api_docs_bp
     from .auth import bp as auth_bp
     from kb import bp as kb_bp
     from kb.api import bp as kb_api_bp
@@ -72,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(forum_api_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(search_api_bp)
+    app.register_blueprint(api_docs_bp)  # GET /api/v1/openapi.json
     search_service.init_app(app)
     app.register_blueprint(analytics_bp)
     app.register_blueprint(notify_bp)

@@ -1,7 +1,7 @@
 """Error pages: HTML for people, JSON under /api/."""
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -52,13 +52,13 @@ def init_app(app) -> None:
         # own English default descriptions are replaced by ours.
         custom = exc.description if exc.description != type(exc).description else None
         response, code = render_error(exc.code, custom)
+        response = make_response(response, code)
         if code == 429 and getattr(exc, "retry_after", None):
-            from flask import make_response
-
-            response = make_response(response, code)
             response.headers["Retry-After"] = str(exc.retry_after)
-            return response
-        return response, code
+        if code == 405 and getattr(exc, "valid_methods", None):
+            # RFC 9110 15.5.6: a 405 says which methods the resource supports.
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -22,7 +22,8 @@ Who subscribes (connected in :func:`subscribe_all`, called by the app
 factory): ``search.subscribers`` (indexing), ``forum.subscribers`` (answers
 that may be outdated when a page or regulation changes, promoted answers,
 related questions on service pages), ``analytics.subscribers`` (the ask
-funnel) and ``notify.subscribers`` (follows, in-app notifications, e-mail).
+funnel, the search log) and ``notify.subscribers`` (follows, in-app
+notifications, e-mail).
 """
 from __future__ import annotations
 
@@ -109,12 +110,36 @@ sender: Service.""")
 curation_queue_shown = events.signal("antrean-kurasi-disusun", doc="""\
 Beranda /kelola sedang disusun (baca saja).  Penerima mengembalikan dict
 tambahan konteks templat (forum: jawaban yang mungkin usang).  sender: app.""")
+page_chrome_shown = events.signal("rangka-halaman-disusun", doc="""\
+Templat apa pun sedang disusun (baca saja; context processor aplikasi).
+Penerima mengembalikan dict tambahan konteks templat berisi fungsi murah yang
+dipanggil templat bersama bila perlu (notify: unread_notifications untuk
+kepala halaman, follow_state untuk tombol ikuti).  sender: app.""")
+
+# ---------------------------------------------------------------- search (read side)
+
+search_performed = events.signal("pencarian-dilakukan", doc="""\
+Seseorang mencari di /cari atau /api/v1/search (baca saja: penerima hanya
+menambah ke penyangga per proses, tidak menulis dalam permintaan ini).
+Penerima boleh mengembalikan token catatan pencariannya (analytics: untuk
+tautan /klik), atau None; penerima tidak boleh melempar galat.  sender:
+Response mesin pencari (sudah disaring untuk pencari); query (teks asli),
+source ('page' | 'api').""")
 
 
 # Every event a write sends (search indexes the doc_ids of all of them).
 WRITE_EVENTS = (question_asked, answer_posted, answer_accepted, comment_posted, user_mentioned, post_edited,
                 post_moderated, content_changed, page_published, draft_awaiting_review, draft_reviewed,
                 regulation_changed, email_verification_requested, email_address_taken)
+
+
+def first_result(signal, sender, **kwargs):
+    """Send a read-side event and return the first receiver's non-empty
+    answer (None if no receiver answered)."""
+    for _receiver, result in signal.send(sender, **kwargs):
+        if result:
+            return result
+    return None
 
 
 def collect(signal, sender, **kwargs) -> dict:

@@ -45,5 +45,15 @@ def format_datetime(value: datetime | None) -> str:
 
 def init_app(app) -> None:
     app.jinja_env.filters.update(rupiah=format_rupiah, tanggal=format_date, waktu=format_datetime)
+
+    @app.context_processor
+    def _page_chrome():
+        # What other packages add to every page (the header's notification
+        # count, the follow button) arrives through a read-side event, not
+        # through Jinja globals set by those packages.
+        from . import signals
+
+        return signals.collect(signals.page_chrome_shown, app)
+
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -101,14 +101,16 @@ def questions():
 
 
 @bp.get("/questions/similar")
+@limited("search", methods=("GET",))
 def similar():
     """Questions (and, under "services", official pages) like a draft question."""
+    from search.normalize import clean_query
     from search.outbox import engine
-    from search.views import parse_k
+    from search.views import parse_k, result_json
 
-    title = (request.args.get("title") or "")[:200]
-    body = (request.args.get("body") or "")[:300]
-    if len(title.strip()) < 3:
+    title = clean_query((request.args.get("title") or "")[:200])
+    body = clean_query((request.args.get("body") or "")[:300])
+    if len(title) < 3:
         return _error(400, "Parameter title wajib diisi (minimal 3 karakter).")
     try:
         k = parse_k(default=5, high=20)
@@ -121,8 +123,8 @@ def similar():
     questions = engine().search(text, k=k, kinds=["question"])
     questions.results = filter_visible(viewer, questions.results)
     services = engine().search(title, k=3, kinds=["service"])
-    return jsonify({"results": [r.to_json() for r in questions.results],
-                    "services": [r.to_json() for r in services.results]})
+    return jsonify({"results": [result_json(r) for r in questions.results],
+                    "services": [result_json(r) for r in services.results]})
 
 
 @bp.get("/questions/<int:question_id>")

@@ -132,7 +132,46 @@ def _address_taken(_sender, owner=None, **_kw) -> None:
     svc.queue_mail("address_taken", owner.id, {}, dedupe_key=f"taken:{owner.id}:{utcnow():%Y-%m-%d}")
 
 
+# ---------------------------------------------------------------- page chrome (read side)
+
+def unread_notifications() -> str:
+    """The header's unread count ("" when none; "99+" past the cap)."""
+    from flask import current_app, g
+    from flask_login import current_user
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if not current_user or not current_user.is_authenticated:
+        return ""
+    if "_unread_notifications" not in g:
+        try:
+            n = svc.unread_count(current_user)
+        except SQLAlchemyError:  # the header must not turn an error page into a 500
+            current_app.logger.exception("unread count failed")
+            n = 0
+        g._unread_notifications = "" if not n else (f"{svc.COUNT_CAP}+" if n > svc.COUNT_CAP else str(n))
+    return g._unread_notifications
+
+
+def follow_state(raw_target: str):
+    """(target, following) for the follow button; target None if unknown."""
+    from flask_login import current_user
+
+    try:
+        target = svc.resolve_target(current_user, raw_target)
+    except svc.NotifyError:
+        return None, False
+    return target, svc.is_following(current_user, target.type, target.id)
+
+
+_CHROME = {"unread_notifications": unread_notifications, "follow_state": follow_state}
+
+
+def _page_chrome(_sender, **_kw) -> dict:
+    return _CHROME
+
+
 def subscribe() -> None:
+    signals.page_chrome_shown.connect(_page_chrome)
     signals.user_mentioned.connect(_mentioned)
     signals.question_asked.connect(_question_asked)
     signals.answer_posted.connect(_answer_posted)

@@ -6,12 +6,17 @@ the calibrated confidence bar: when nothing does, the API answers
 page matches and what to do next."""
 from __future__ import annotations
 
+import logging
+from urllib.parse import urljoin
+
 from flask import Blueprint, jsonify, render_template, request
 from flask_login import current_user
 
+from core import signals
 from core.errors import json_error
 from core.ratelimit import limited
 
+from .normalize import clean_query
 from .outbox import engine
 from .registry import filter_visible
 
@@ -20,21 +25,24 @@ api = Blueprint("search_api", __name__, url_prefix="/api/v1")
 
 KINDS = ("service", "question")
 
-# Listeners called as listener(query, response, source) -> id of the logged
-# search (or None); analytics subscribes without search importing it.
-on_search: list = []
-
 
 def _notify(q: str, response, source: str):
-    search_id = None
-    for listener in on_search:
-        try:
-            search_id = listener(q, response, source) or search_id
-        except Exception:  # analytics must never break search
-            import logging
+    """Send ``core.signals.search_performed`` (analytics logs the search) and
+    return the token of the logged search, if a subscriber answered one.  A
+    failing subscriber never breaks search."""
+    try:
+        return signals.first_result(signals.search_performed, response, query=q, source=source)
+    except Exception:  # analytics must never break search
+        logging.getLogger("layanan.search").exception("search_performed subscriber failed")
+        return None
 
-            logging.getLogger("layanan.search").exception("search listener failed")
-    return search_id
+
+def result_json(result) -> dict:
+    """A result as the API sends it: ``url`` absolute, like every other
+    ``url`` in /api/v1."""
+    data = result.to_json()
+    data["url"] = urljoin(request.host_url, data["url"])
+    return data
 
 
 @bp.route("/cari")
@@ -66,7 +74,7 @@ def parse_k(default: int = 10, high: int = 50):
 @limited("search", methods=("GET",))
 def search_api():
     q = request.args.get("q", "")
-    if not q.strip():
+    if not clean_query(q):  # empty, spaces or control characters only
         return _bad("Parameter q wajib diisi.")
     try:
         k = parse_k()
@@ -81,4 +89,4 @@ def search_api():
     return jsonify({"query": response.query, "normalized": response.normalized, "mode": response.mode,
                     "did_you_mean": response.did_you_mean, "abstained": response.abstained,
                     "official_match": response.official_match, "confidence": round(response.confidence, 4),
-                    "results": [r.to_json() for r in response.results]})
+                    "results": [result_json(r) for r in response.results]})
