@@ -225,7 +225,7 @@ def run(corpus: Corpus, set_name: str, mode: str = "hybrid", k: int = 10, use_pr
             ms = (time.perf_counter() - t) * 1000
             out.append({
                 "query": q, "mode": resp.mode, "ms": ms, "timings": resp.timings, "known": resp.known,
-                "cos_margin": resp.query_features.get("cos_margin", 0.0),
+                "cos_margin": resp.query_features.get("cos_margin", 0.0), "qf": dict(resp.query_features),
                 "confidence": resp.confidence, "abstained": resp.abstained, "did_you_mean": resp.did_you_mean,
                 "results": [r.doc_id for r in resp.results],
                 "ranked": [{"doc_id": r.doc_id, "kind": r.kind, "x": r.features, "score": r.score,
@@ -384,8 +384,7 @@ def main() -> None:
             # the same model without the search engine's order (prior_rr = 0 for every candidate)
             semeval[split]["fused-no-prior"] = semeval_map(run(corpora[name], split, use_prior=False), "fused",
                                                            split, datasets.CACHE / "runs-no-prior")
-    # (the Quora tuning pairs are reported by the fit's cross-validation, not re-run here)
-    for name in () if args.tuning_only else ("quora-1k", "quora-5k"):
+    for name in () if args.tuning_only else ("quora-tune", "quora-1k", "quora-5k"):
         if name in corpora:
             evaluation[name] = run(corpora[name], name)
 

@@ -4,6 +4,8 @@ with calibrated abstention (:mod:`search.fusion`), snippets, "did you mean"
 from __future__ import annotations
 
 import logging
+import math
+import statistics
 import threading
 import time
 from collections import OrderedDict
@@ -86,8 +88,27 @@ def rrf(rankings: list[list[tuple[str, float]]], k: int = RRF_K) -> list[tuple[s
 KINDS = ("service", "question")
 
 
+def _english() -> frozenset[str]:
+    from .suggest import english_words
+
+    return english_words()
+
+
 def term_set(text: str) -> frozenset[str]:
     return frozenset(stem(w) for w in words(text) if w not in STOPWORDS)
+
+
+def trigrams(text: str) -> frozenset[str]:
+    """Character trigrams of the words of a text (each word padded by a space)."""
+    out = set()
+    for w in words(text):
+        w = f" {w} "
+        out.update(w[i:i + 3] for i in range(len(w) - 2))
+    return frozenset(out)
+
+
+def dice(a: frozenset, b: frozenset) -> float:
+    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
 
 
 @dataclass
@@ -101,6 +122,7 @@ class _Candidate:
     fields: dict | None = None
     head: frozenset = frozenset()
     everything: frozenset = frozenset()
+    names: tuple = ()          # character trigrams of the title and of each keyword
     x: dict = field(default_factory=dict)
     score: float = 0.0
     prob: float = 0.0
@@ -121,7 +143,7 @@ class SearchEngine:
         self._dense: DenseIndex | None = None
         self._dense_tried = False
         self._lock = threading.Lock()
-        self._terms_cache: OrderedDict[int, tuple[frozenset, frozenset]] = OrderedDict()
+        self._terms_cache: OrderedDict[int, tuple[frozenset, frozenset, tuple]] = OrderedDict()
 
     @property
     def dense(self) -> DenseIndex | None:
@@ -158,6 +180,19 @@ class SearchEngine:
         known = sum(1 for g in groups if any(ix.has_term(t) for t in g for ix in self.lexicals.values()))
         return known / len(groups)
 
+    def group_weights(self, groups: list[frozenset[str]]) -> tuple[list[float], float]:
+        """An inverse document frequency per word group, over both indexes:
+        log(1 + N / (1 + df)) with df the group's most frequent term (a
+        group unknown to every index weighs the most); and the share of
+        groups some index knows."""
+        n = max(1, self.lexical_doc_count())
+        out, known = [], 0
+        for g in groups:
+            df = max((sum(ix.doc_frequency(t) for ix in self.lexicals.values()) for t in g), default=0)
+            known += df > 0
+            out.append(math.log(1.0 + n / (1.0 + min(df, n))))
+        return out, (known / len(groups) if groups else 0.0)
+
     def _doc_info(self, candidates: list[_Candidate]) -> None:
         """Title, url, metadata and term sets of each candidate.  Fields are
         read from the index on every search (an edit counts at once, in
@@ -179,12 +214,14 @@ class SearchEngine:
                 hit = self._terms_cache.get(key)
                 if hit is None:
                     head = term_set(head_text)
-                    hit = self._terms_cache[key] = (head, head | term_set(body))
+                    names = tuple(g for g in (trigrams(s) for s in [fields.get("title", "")]
+                                              + list(meta.get("keywords") or [])) if g)
+                    hit = self._terms_cache[key] = (head, head | term_set(body), names)
                     if len(self._terms_cache) > TERMS_CACHE_SIZE:
                         self._terms_cache.popitem(last=False)
                 else:
                     self._terms_cache.move_to_end(key)
-                c.fields, c.head, c.everything = fields, hit[0], hit[1]
+                c.fields, c.head, c.everything, c.names = fields, hit[0], hit[1], hit[2]
 
     # ------------------------------------------------------------ search
     def search(self, query: str, k: int = 10, kinds: list[str] | None = None, *, mode: str = "hybrid",
@@ -271,7 +308,11 @@ class SearchEngine:
         shortlist = [c for c in shortlist if c.fields is not None]  # vectors of deleted documents
 
         groups = self.query_groups(cleaned)
-        known = self.known_share(groups)
+        weights, known = self.group_weights(groups)
+        total_weight = sum(weights) or 1.0
+        query_grams = trigrams(cleaned) | trigrams(normalized) if cleaned else frozenset()
+        english = _english()
+        query_words = [w for w in words(cleaned) if w not in STOPWORDS and not w.isdigit()]
         cos_floor = dense_list[-1][1] if dense_list else 0.0
         model = self.fusion.model(run_mode)
         for c in shortlist:
@@ -281,6 +322,8 @@ class SearchEngine:
                 "lex_rr": 1.0 / c.lex_rank if c.lex_rank else 0.0,
                 "cover": (sum(1 for g in groups if g & everything) / len(groups)) if groups else 0.0,
                 "title_cover": (sum(1 for g in groups if g & head) / len(groups)) if groups else 0.0,
+                "idf_cover": sum(w for w, g in zip(weights, groups) if g & everything) / total_weight,
+                "name_sim": max((dice(query_grams, g) for g in c.names), default=0.0),
                 "is_service": 1.0 if c.kind == "service" else 0.0,
                 "prior_rr": 1.0 / prior_rank[c.doc_id] if c.doc_id in prior_rank else 0.0,
             }
@@ -294,10 +337,18 @@ class SearchEngine:
                           "top_cos": best.x.get("dense_cos", 0.0) if best else 0.0,
                           "top_cover": best.x["cover"] if best else 0.0,
                           "cos_margin": (dense_list[0][1] - dense_list[min(4, len(dense_list) - 1)][1])
-                          if dense_list else 0.0}
+                          if dense_list else 0.0,
+                          "cos_median": (dense_list[0][1] - statistics.median(c for _, c in dense_list[:20]))
+                          if dense_list else 0.0,
+                          "top_idf_cover": best.x["idf_cover"] if best else 0.0,
+                          "top_name_sim": best.x["name_sim"] if best else 0.0,
+                          "english": (sum(1 for w in query_words if w in english) / len(query_words))
+                          if query_words else 0.0}
         in_domain = model.query_probability(query_features) if best else 0.0
+        answers = {}
         for c in shortlist:
-            c.prob = in_domain * model.result_probability(c.score - best.score)
+            answers[c.doc_id] = model.result_probability(c.score - best.score)
+            c.prob = in_domain * answers[c.doc_id]
 
         if rank_by == "lexical" or (rank_by and run_mode == "lexical"):  # kind lists interleaved, official first
             order = sorted(shortlist, key=lambda c: (c.lex_rank or 10**9, c.kind != "service", c.doc_id))
@@ -313,7 +364,7 @@ class SearchEngine:
         if rank_by:
             chosen = ranked[:k]
         else:
-            chosen = [r for r in ranked if r.confidence >= model.bar][:k]
+            chosen = [r for r in ranked if answers[r.doc_id] >= model.result_bar][:k] if in_domain >= model.bar else []
         t_snip = time.perf_counter()
         chosen = self._fresh(chosen, {c.doc_id: c.fields for c in shortlist}, set(query_terms))
         timings["snippets"] = (time.perf_counter() - t_snip) * 1000

@@ -13,6 +13,11 @@ dense_rr        1 / dense rank (0 when not in the dense list)
 cover           share of the query's words (after the normalization map:
                 one group per word or phrase) found anywhere in the document
 title_cover     the same share in the title and keywords only
+idf_cover       ``cover`` with each word group weighted by its inverse
+                document frequency over both indexes (rare words count more)
+name_sim        character-trigram Dice similarity between the query (as
+                typed and as normalized) and the closest of the title and
+                the keywords
 is_service      official page (1) or community thread (0)
 prior_rr        1 / rank in an earlier retrieval stage's order, when the
                 caller re-ranks such a list (``search(prior=...)``); 0 in
@@ -22,13 +27,20 @@ prior_rr        1 / rank in an earlier retrieval stage's order, when the
 A linear **ranker** ``score = w . x`` orders the candidates (fitted by a
 listwise softmax loss, cross-validated, in bench/search_fit.py).  Two
 logistic **calibrators** give a result's confidence: P(the query is one our
-content answers), from the best candidate's score, cosine and coverage and
-``known`` (the share of the query's word groups found in any index at all:
-gibberish and unknown topics score low) and ``cos_margin`` (best cosine
-minus the fifth best: a query about something we cover has a clear
-winner, an unrelated one a flat list), times P(this candidate is an
-answer), from its score's gap to the best.  Results below the calibrated
-**bar** are withheld; when none clears it the search abstains.  There is a second model for lexical-only search (encoder
+content answers), from the best candidate's score, cosine and coverage
+(``top_idf_cover``: the same coverage with each word group weighted by its
+inverse document frequency, so "renew *singapore* passport" misses its
+rarest word; ``top_name_sim``: character-trigram similarity between the
+query and the best title or keyword), ``known`` (the share of the query's
+word groups found in any index at all: gibberish and unknown topics score
+low), ``english`` (the share of English words, so an English query is not
+read as unknown) and ``cos_margin`` / ``cos_median`` (best cosine minus the
+fifth best / the median of the top 20: a query about something we cover
+has a clear winner, an unrelated one a flat list); and P(this candidate is
+an answer), from its score's gap to the best.  A query whose first
+probability is below the calibrated **bar** gets no result at all (the
+search abstains); otherwise the candidates whose second probability clears
+``result_bar`` are shown.  A result's ``confidence`` is the product.  There is a second model for lexical-only search (encoder
 unavailable) with the dense features left out.
 
 The fitted parameters live in ``search/data/fusion.json``; without that
@@ -41,9 +53,11 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-FEATURES = ("lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cover", "is_service", "prior_rr")
+FEATURES = ("lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cover", "is_service", "prior_rr",
+            "idf_cover", "name_sim")
 DENSE_FEATURES = frozenset({"dense_cos", "dense_rr"})
-QUERY_FEATURES = ("top_score", "top_cos", "top_cover", "known", "cos_margin")
+QUERY_FEATURES = ("top_score", "top_cos", "top_cover", "known", "cos_margin", "cos_median", "top_idf_cover",
+                  "top_name_sim", "english")
 DEFAULT_PATH = Path(__file__).with_name("data") / "fusion.json"
 
 
@@ -66,7 +80,8 @@ class Model:
     A result's confidence is the product."""
     weights: dict[str, float]
     calibration: dict[str, dict[str, float]] = field(default_factory=dict)
-    bar: float = 0.0
+    bar: float = 0.0          # on P(some page answers this query): below it the search abstains
+    result_bar: float = 0.0   # on P(this candidate answers it | some does): below it a result is cut
 
     def score(self, x: dict[str, float]) -> float:
         return sum(w * x.get(name, 0.0) for name, w in self.weights.items())
@@ -84,7 +99,8 @@ class Model:
         return sigmoid(weights.get("bias", 0.0) + weights.get("gap", 0.0) * gap)
 
     def to_json(self) -> dict:
-        return {"weights": self.weights, "calibration": self.calibration, "bar": self.bar}
+        return {"weights": self.weights, "calibration": self.calibration, "bar": self.bar,
+                "result_bar": self.result_bar}
 
     @classmethod
     def from_json(cls, data: dict) -> Model:
@@ -95,7 +111,7 @@ class Model:
             calibration["query"] = {k: float(v) for k, v in raw["query"].items() if k in QUERY_FEATURES or k == "bias"}
         if raw.get("result"):
             calibration["result"] = {k: float(v) for k, v in raw["result"].items() if k in ("gap", "bias")}
-        return cls(weights, calibration, float(data.get("bar", 0.0)))
+        return cls(weights, calibration, float(data.get("bar", 0.0)), float(data.get("result_bar", 0.0)))
 
 
 # Plain reciprocal-rank-like behaviour and no abstention: used only when no
