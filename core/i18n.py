@@ -194,9 +194,33 @@ def switch_url(language: str) -> str:
     """This page (path and query) in ``language``: ``lang`` replaced."""
     from urllib.parse import urlencode
 
+    rule = request.url_rule
+    if request.method not in ("GET", "HEAD") and (rule is None or "GET" not in (rule.methods or ())):
+        return "/?" + urlencode([("lang", language)])  # a form's POST-only address: start from home
     pairs = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
     pairs.append(("lang", language))
     return request.path + "?" + urlencode(pairs)
+
+
+def id_lang():
+    """` lang="id"` for Indonesian-only content (service pages, threads,
+    posts) when the interface is English, so screen readers pronounce it as
+    Indonesian and browsers offer to translate it."""
+    from markupsafe import Markup
+
+    return Markup(' lang="id"') if current_language() == "en" else Markup("")
+
+
+def content_notice():
+    """Once per page, in English: a short note that the content below is
+    Indonesian (empty in Indonesian, and on the second call)."""
+    from flask import g
+    from markupsafe import Markup, escape
+
+    if current_language() != "en" or g.get("_content_notice_shown"):
+        return Markup("")
+    g._content_notice_shown = True
+    return Markup('<p class="content-lang-notice" role="note">%s</p>') % escape(_("Isi ini dalam bahasa Indonesia."))
 
 
 def init_app(app) -> None:
@@ -219,4 +243,5 @@ def init_app(app) -> None:
         return response
 
     app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext,
-                                 current_language=current_language, switch_url=switch_url)
+                                 current_language=current_language, switch_url=switch_url,
+                                 id_lang=id_lang, content_notice=content_notice)
