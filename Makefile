@@ -6,7 +6,7 @@ FLASK   = $(VENV)/bin/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test test-pg check-content install install-minilm clean bench-search bench-search-1m
+.PHONY: run test test-pg check-content install install-minilm clean bench-search bench-search-1m i18n
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,18 @@ run: install
 test: install
 	$(FLASK) content check
 	$(PY) -m pytest
+
+# Translators: extract every message (Python and templates) into
+# translations/messages.pot, merge it into the English catalog (new
+# messages appear with an empty msgstr), then compile the .mo files (the
+# app also compiles stale ones when it starts).  `make test` fails while
+# any message lacks English (tests/test_i18n.py).
+i18n: install
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k N_ -k ngettext:1,2 --no-wrap --sort-by-file \
+	  --project Layanan -o translations/messages.pot .
+	$(VENV)/bin/pybabel -q update -i translations/messages.pot -d translations -l en --no-wrap
+	$(VENV)/bin/pybabel -q compile -d translations -D messages
+	$(VENV)/bin/pybabel -q compile -d translations -D wtforms
 
 # Lint the bundled content (content/README.md): no database needed, exit 1 on any problem.
 check-content: install

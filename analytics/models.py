@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
+from core.i18n import N_
 from core.models import utcnow
 
 
@@ -88,9 +89,9 @@ class Escalation(db.Model):
 
 
 SKM_ELEMENTS = (
-    ("u1", "Persyaratan"), ("u2", "Sistem, mekanisme, dan prosedur"), ("u3", "Waktu penyelesaian"),
-    ("u4", "Biaya/tarif"), ("u5", "Produk spesifikasi jenis pelayanan"), ("u6", "Kompetensi pelaksana"),
-    ("u7", "Perilaku pelaksana"), ("u8", "Penanganan pengaduan, saran, dan masukan"), ("u9", "Sarana dan prasarana"),
+    ("u1", N_("Persyaratan")), ("u2", N_("Sistem, mekanisme, dan prosedur")), ("u3", N_("Waktu penyelesaian")),
+    ("u4", N_("Biaya/tarif")), ("u5", N_("Produk spesifikasi jenis pelayanan")), ("u6", N_("Kompetensi pelaksana")),
+    ("u7", N_("Perilaku pelaksana")), ("u8", N_("Penanganan pengaduan, saran, dan masukan")), ("u9", N_("Sarana dan prasarana")),
 )
 
 

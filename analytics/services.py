@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from core.db import write_transaction
 from core.extensions import db
+from core.i18n import N_
 from core.models import utcnow
 
 from .models import SKM_ELEMENTS, Escalation, Feedback, FunnelEvent, SearchClick, SearchLog, SkmResponse
@@ -169,13 +170,13 @@ def ikm(rows: list[SkmResponse]) -> dict:
     nrr = {key: sum(getattr(r, key) for r in rows) / len(rows) for key, _ in SKM_ELEMENTS}
     value = sum(nrr.values()) / len(SKM_ELEMENTS) * 25
     if value >= 88.31:
-        grade, label = "A", "Sangat Baik"
+        grade, label = "A", N_("Sangat Baik")
     elif value >= 76.61:
-        grade, label = "B", "Baik"
+        grade, label = "B", N_("Baik")
     elif value >= 65.0:
-        grade, label = "C", "Kurang Baik"
+        grade, label = "C", N_("Kurang Baik")
     else:
-        grade, label = "D", "Tidak Baik"
+        grade, label = "D", N_("Tidak Baik")
     return {"respondents": len(rows), "nrr": nrr, "ikm": round(value, 2), "grade": grade, "label": label,
             "indicative": len(rows) < MIN_RESPONDENTS}
 

@@ -105,7 +105,7 @@ def _init_login(app: Flask) -> None:
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Silakan masuk untuk melanjutkan."
+    login_manager.login_message = i18n.N_("Silakan masuk untuk melanjutkan.")
     login_manager.login_message_category = "info"
     login_manager.localize_callback = i18n.gettext
 

@@ -6,18 +6,18 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
-from .i18n import _
+from .i18n import N_, _
 
 MESSAGES = {
-    400: "Permintaan tidak dapat diproses. Periksa kembali isian Anda.",
-    401: "Silakan masuk terlebih dahulu.",
-    403: "Anda tidak memiliki izin untuk tindakan ini.",
-    404: "Halaman yang Anda cari tidak ditemukan.",
-    405: "Metode permintaan tidak diizinkan.",
-    409: "Terjadi konflik dengan perubahan lain. Muat ulang halaman lalu coba lagi.",
-    413: "Isian terlalu besar.",
-    429: "Terlalu banyak permintaan. Coba lagi sebentar lagi.",
-    500: "Terjadi kesalahan pada server. Tim kami sudah dicatat untuk memeriksanya.",
+    400: N_("Permintaan tidak dapat diproses. Periksa kembali isian Anda."),
+    401: N_("Silakan masuk terlebih dahulu."),
+    403: N_("Anda tidak memiliki izin untuk tindakan ini."),
+    404: N_("Halaman yang Anda cari tidak ditemukan."),
+    405: N_("Metode permintaan tidak diizinkan."),
+    409: N_("Terjadi konflik dengan perubahan lain. Muat ulang halaman lalu coba lagi."),
+    413: N_("Isian terlalu besar."),
+    429: N_("Terlalu banyak permintaan. Coba lagi sebentar lagi."),
+    500: N_("Terjadi kesalahan pada server. Tim kami sudah dicatat untuk memeriksanya."),
 }
 
 
@@ -26,14 +26,14 @@ def wants_json() -> bool:
 
 
 def json_error(code: int, message: str, fields: dict | None = None):
-    body = {"error": {"code": code, "message": message}}
+    body = {"error": {"code": code, "message": _(message)}}
     if fields:
-        body["error"]["fields"] = fields
+        body["error"]["fields"] = {k: _(v) for k, v in fields.items()}
     return jsonify(body), code
 
 
 def render_error(code: int, message: str | None = None):
-    message = message or _(MESSAGES.get(code, "Terjadi kesalahan."))
+    message = _(message) if message else _(MESSAGES.get(code, N_("Terjadi kesalahan.")))
     if wants_json():
         return json_error(code, message)
     return render_template("core/error.html", code=code, message=message), code

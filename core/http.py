@@ -19,6 +19,8 @@ from sqlalchemy.exc import DataError
 from werkzeug.datastructures import ImmutableMultiDict, iter_multi_items
 from werkzeug.routing import IntegerConverter
 
+from .i18n import N_
+
 MAX_DB_INT = 2**31 - 1
 
 
@@ -71,7 +73,7 @@ class LayananRequest(Request):
                 return None
             from werkzeug.exceptions import BadRequest
 
-            raise BadRequest("JSON terlalu dalam bersarang.")
+            raise BadRequest(N_("JSON terlalu dalam bersarang."))
 
 
 class DbIntConverter(IntegerConverter):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
+from .i18n import N_
 
 
 def utcnow() -> datetime:
@@ -26,11 +27,11 @@ class Role(str, enum.Enum):
     @property
     def label(self) -> str:
         return {
-            "member": "Anggota",
-            "moderator": "Moderator",
-            "knowledge_manager": "Pengelola Pengetahuan",
-            "agent": "Petugas Kontak Layanan",
-            "admin": "Admin",
+            "member": N_("Anggota"),
+            "moderator": N_("Moderator"),
+            "knowledge_manager": N_("Pengelola Pengetahuan"),
+            "agent": N_("Petugas Kontak Layanan"),
+            "admin": N_("Admin"),
         }[self.value]
 
 

@@ -30,9 +30,12 @@ import re
 from bisect import bisect_right
 import unicodedata
 
+from .i18n import N_
+
 LABELS = {"nik": "[NIK/KK disamarkan]", "npwp": "[NPWP disamarkan]", "bpjs": "[nomor BPJS disamarkan]",
           "phone": "[nomor HP disamarkan]", "email": "[email disamarkan]"}
-KIND_NAMES = {"nik": "NIK/KK", "npwp": "NPWP", "bpjs": "nomor kartu BPJS", "phone": "nomor HP", "email": "email"}
+KIND_NAMES = {"nik": "NIK/KK", "npwp": "NPWP", "bpjs": N_("nomor kartu BPJS"), "phone": N_("nomor HP"),
+              "email": N_("email")}
 
 _SEP = r"[ .\-]"
 # 15-digit NPWP, formatted (12.345.678.9-012.345) or not.

@@ -37,7 +37,7 @@ from flask import flash, redirect, session, url_for
 
 from .db import write_transaction
 from .extensions import db
-from .i18n import _
+from .i18n import N_, _
 from .models import PendingAction, utcnow
 from .security import is_safe_next
 
@@ -110,7 +110,7 @@ def defer(kind: str, payload: dict, back: str, *, login: str = "auth.login"):
     session[SESSION_KEY] = _store(kind, payload, back)
     if old:
         _discard(old)
-    flash(_("Masuk atau daftar dulu. Setelah itu kami lanjutkan: {what}.", what=_kinds[kind].describe(payload)),
+    flash(_("Masuk atau daftar dulu. Setelah itu kami lanjutkan: %(what)s.", what=_kinds[kind].describe(payload)),
           "info")
     return redirect(url_for(login, next=back))
 
@@ -185,7 +185,7 @@ def resume(user) -> str | None:
         message = getattr(exc, "message", None) or getattr(exc, "description", None)
         if not isinstance(message, str) or not message:
             log.exception("resuming %s failed", row.kind)
-            message = "Tindakan Anda sebelum masuk tidak dapat diselesaikan. Silakan ulangi."
+            message = N_("Tindakan Anda sebelum masuk tidak dapat diselesaikan. Silakan ulangi.")
         flash(_(message), "error")
         return row.back if is_safe_next(row.back) else None
     flash(outcome.message, outcome.category)

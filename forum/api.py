@@ -8,6 +8,7 @@ from flask_wtf.csrf import generate_csrf
 
 from core.errors import json_error as _error
 from core.extensions import db
+from core.i18n import N_
 from core.http import parse_int
 from core.ratelimit import limited
 
@@ -70,7 +71,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
         return default
     value = parse_int(raw, low, high)
     if value is None:
-        raise ValidationFailed({name: f"harus bilangan {low}–{high}"})
+        raise ValidationFailed({name: N_("harus bilangan %(low)s–%(high)s", low=low, high=high)})
     return value
 
 
@@ -83,7 +84,7 @@ def csrf_token():
 def questions():
     sort = request.args.get("sort", "terbaru")
     if sort not in SORTS:
-        return _error(400, f"sort harus salah satu dari: {', '.join(SORTS)}")
+        return _error(400, N_("sort harus salah satu dari: %(sorts)s", sorts=", ".join(SORTS)))
     page = _int_arg("page", 1, 1, 10_000)
     per_page = _int_arg("per_page", 20, 1, 100)
     service_id = None
@@ -92,7 +93,7 @@ def questions():
 
         service = service_or_none(request.args["service"][:80])
         if service is None:
-            return _error(400, "Layanan tidak dikenal.")
+            return _error(400, N_("Layanan tidak dikenal."))
         service_id = service.id
     stmt = questions_stmt(sort, tag=(request.args.get("tag") or "").lower()[:40] or None, service_id=service_id)
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
@@ -111,11 +112,11 @@ def similar():
     title = clean_query((request.args.get("title") or "")[:200])
     body = clean_query((request.args.get("body") or "")[:300])
     if len(title) < 3:
-        return _error(400, "Parameter title wajib diisi (minimal 3 karakter).")
+        return _error(400, N_("Parameter title wajib diisi (minimal 3 karakter)."))
     try:
         k = parse_k(default=5, high=20)
     except ValueError as exc:
-        return _error(400, str(exc))
+        return _error(400, exc.args[0])
     text = f"{title} {body}".strip()
     from flask_login import current_user as viewer
     from search.registry import filter_visible
@@ -131,20 +132,20 @@ def similar():
 def question_detail(question_id: int):
     q = question_or_none(question_id)
     if q is None or not policy.can_see_post(current_user, q):
-        return _error(404, "Pertanyaan tidak ditemukan.")
+        return _error(404, N_("Pertanyaan tidak ditemukan."))
     return jsonify(question_json(q))
 
 
 def _json_body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ForumError("Kirim badan permintaan JSON berupa objek.")
+        raise ForumError(N_("Kirim badan permintaan JSON berupa objek."))
     return data
 
 
 def _require_login():
     if not current_user.is_authenticated:
-        return _error(401, "Silakan masuk terlebih dahulu.")
+        return _error(401, N_("Silakan masuk terlebih dahulu."))
     return None
 
 
@@ -157,9 +158,9 @@ def create_question():
     title, body = data.get("title"), data.get("body")
     tags, services = data.get("tags", []), data.get("services", [])
     if not isinstance(title, str) or not isinstance(body, str):
-        raise ValidationFailed({k: "wajib berupa teks" for k in ("title", "body") if not isinstance(data.get(k), str)})
+        raise ValidationFailed({k: N_("wajib berupa teks") for k in ("title", "body") if not isinstance(data.get(k), str)})
     if not isinstance(tags, (list, str)) or not isinstance(services, list) or not all(isinstance(s, str) for s in services):
-        raise ValidationFailed({"tags": "daftar teks", "services": "daftar slug layanan"})
+        raise ValidationFailed({"tags": N_("daftar teks"), "services": N_("daftar slug layanan")})
     q = ask_question(current_user, title, body, tags, services)
     q = question_or_none(q.id)
     resp = jsonify(question_json(q))
@@ -175,7 +176,7 @@ def create_answer(question_id: int):
         return denied
     data = _json_body()
     if not isinstance(data.get("body"), str):
-        raise ValidationFailed({"body": "wajib berupa teks"})
+        raise ValidationFailed({"body": N_("wajib berupa teks")})
     a = post_answer(current_user, question_id, data["body"])
     q = question_or_none(a.question_id)
     answer = next(x for x in q.answers if x.id == a.id)

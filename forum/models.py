@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
+from core.i18n import N_
 from core.models import User, utcnow
 
 if TYPE_CHECKING:
@@ -182,11 +183,11 @@ class Revision(db.Model):
 
 
 FLAG_REASONS = {
-    "spam": "Spam atau iklan",
-    "kasar": "Kasar, menghina, atau SARA",
-    "data-pribadi": "Memuat data pribadi (NIK, nomor HP, alamat)",
-    "menyesatkan": "Informasi salah atau menyesatkan",
-    "lainnya": "Lainnya (jelaskan)",
+    "spam": N_("Spam atau iklan"),
+    "kasar": N_("Kasar, menghina, atau SARA"),
+    "data-pribadi": N_("Memuat data pribadi (NIK, nomor HP, alamat)"),
+    "menyesatkan": N_("Informasi salah atau menyesatkan"),
+    "lainnya": N_("Lainnya (jelaskan)"),
 }
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from core import signals
 from core.db import write_transaction
 from core.extensions import db
+from core.i18n import N_
 from core.models import Role, User, audit, utcnow
 
 from .models import Answer, Flag, Post, Question
@@ -19,7 +20,7 @@ from .services import Forbidden, ForumError, NotFound, ValidationFailed, _accept
 def _require(user: User, capability: str) -> None:
     _require_active(user)
     if not user.can(capability):
-        raise Forbidden("Anda tidak memiliki izin untuk tindakan ini.")
+        raise Forbidden(N_("Anda tidak memiliki izin untuk tindakan ini."))
 
 
 def _question_of(post: Post) -> Question:
@@ -37,11 +38,12 @@ def _resolve_flags(post_id: int, status: str) -> int:
                               .values(status=status)).rowcount
 
 
-def _reason(reason: str | None, what: str) -> str:
-    """A moderator's reason: required, 5-300 characters."""
+def _reason(reason: str | None, missing: str) -> str:
+    """A moderator's reason: required, 5-300 characters (``missing``: the
+    message when it is not)."""
     reason = (reason or "").strip()[:300]
     if len(reason) < 5:
-        raise ValidationFailed({"reason": f"Tulis alasan {what} (minimal 5 karakter)."})
+        raise ValidationFailed({"reason": missing})
     return reason
 
 
@@ -52,11 +54,11 @@ def _moderated(post: Post, question: Question, action: str, moderator: User) -> 
 
 def hide_post(moderator: User, post_id: int, reason: str) -> Post:
     _require(moderator, "moderate")
-    reason = _reason(reason, "penyembunyian")
+    reason = _reason(reason, N_("Tulis alasan penyembunyian (minimal 5 karakter)."))
     with write_transaction():
         post = _locked_post(post_id)
         if post.deleted_at is not None:
-            raise ForumError("Tulisan ini sudah dihapus.")
+            raise ForumError(N_("Tulisan ini sudah dihapus."))
         post.hidden_at, post.hidden_reason, post.needs_review = utcnow(), reason, False
         resolved = _resolve_flags(post.id, "upheld")
         question = _question_of(post)
@@ -71,9 +73,9 @@ def restore_post(moderator: User, post_id: int) -> Post:
     with write_transaction():
         post = _locked_post(post_id)
         if post.deleted_at is not None and not moderator.can("admin"):
-            raise Forbidden("Hanya admin yang dapat memulihkan tulisan yang dihapus.")
+            raise Forbidden(N_("Hanya admin yang dapat memulihkan tulisan yang dihapus."))
         if post.is_visible:
-            raise ForumError("Tulisan ini tidak sedang disembunyikan.")
+            raise ForumError(N_("Tulisan ini tidak sedang disembunyikan."))
         post.hidden_at = post.hidden_reason = post.deleted_at = None
         question = _question_of(post)
         recount_answers(question)
@@ -84,7 +86,7 @@ def restore_post(moderator: User, post_id: int) -> Post:
 
 def delete_post(moderator: User, post_id: int, reason: str) -> Post:
     _require(moderator, "moderate")
-    reason = _reason(reason, "penghapusan")
+    reason = _reason(reason, N_("Tulis alasan penghapusan (minimal 5 karakter)."))
     with write_transaction():
         post = _locked_post(post_id)
         post.deleted_at, post.hidden_reason, post.needs_review = utcnow(), reason, False
@@ -131,12 +133,12 @@ def merge_questions(moderator: User, source_id: int, target_id: int) -> Question
     its duplicate."""
     _require(moderator, "moderate")
     if source_id == target_id:
-        raise ValidationFailed({"target": "Pertanyaan tidak dapat digabung dengan dirinya sendiri."})
+        raise ValidationFailed({"target": N_("Pertanyaan tidak dapat digabung dengan dirinya sendiri.")})
     with write_transaction():
         source = _locked_post(source_id, Question)
         target = db.session.get(Question, target_id, with_for_update=True)
         if target is None or not target.is_visible:
-            raise ValidationFailed({"target": "Pertanyaan tujuan tidak ditemukan."})
+            raise ValidationFailed({"target": N_("Pertanyaan tujuan tidak ditemukan.")})
         moved = [a.id for a in source.answers]
         if moved:
             db.session.execute(sa.update(Answer).where(Answer.id.in_(moved)).values(question_id=target.id))
@@ -162,18 +164,18 @@ def suspend_user(actor: User, user_id: int, days: int, reason: str) -> User:
     """Suspend an account; every session it has ends at once."""
     _require(actor, "moderate")
     if not 1 <= days <= 3650:
-        raise ValidationFailed({"days": "Lama penangguhan 1–3650 hari."})
-    reason = _reason(reason, "penangguhan")
+        raise ValidationFailed({"days": N_("Lama penangguhan 1–3650 hari.")})
+    reason = _reason(reason, N_("Tulis alasan penangguhan (minimal 5 karakter)."))
     with write_transaction():
         user = db.session.get(User, user_id, with_for_update=True)
         if user is None:
-            raise NotFound("Pengguna tidak ditemukan.")
+            raise NotFound(N_("Pengguna tidak ditemukan."))
         if user.id == actor.id:
-            raise ForumError("Anda tidak dapat menangguhkan akun sendiri.")
+            raise ForumError(N_("Anda tidak dapat menangguhkan akun sendiri."))
         if user.role is not Role.MEMBER and not actor.can("admin"):
-            raise Forbidden("Hanya admin yang dapat menangguhkan staf.")
+            raise Forbidden(N_("Hanya admin yang dapat menangguhkan staf."))
         if user.role is Role.ADMIN:
-            raise Forbidden("Akun admin tidak dapat ditangguhkan.")
+            raise Forbidden(N_("Akun admin tidak dapat ditangguhkan."))
         user.suspended_until = utcnow() + timedelta(days=days)
         user.session_version += 1
         audit(actor, "user.suspend", "user", user.id, days=days, reason=reason)
@@ -185,9 +187,9 @@ def unsuspend_user(actor: User, user_id: int) -> User:
     with write_transaction():
         user = db.session.get(User, user_id, with_for_update=True)
         if user is None:
-            raise NotFound("Pengguna tidak ditemukan.")
+            raise NotFound(N_("Pengguna tidak ditemukan."))
         if user.role is not Role.MEMBER and not actor.can("admin"):
-            raise Forbidden("Hanya admin yang dapat mengubah status staf.")
+            raise Forbidden(N_("Hanya admin yang dapat mengubah status staf."))
         user.suspended_until = None
         audit(actor, "user.unsuspend", "user", user.id)
     return user

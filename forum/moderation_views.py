@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from core.extensions import db
 from core.http import parse_int
-from core.i18n import _
+from core.i18n import N_, _
 from core.models import User
 from core.security import is_safe_next, require_capability
 
@@ -38,11 +38,11 @@ def _post_or_404(post_id: int):
 
 # URL action -> (service call taking (user, post_id, reason), message on success)
 POST_ACTIONS = {
-    "sembunyikan": (mod.hide_post, "Tulisan disembunyikan."),
-    "pulihkan": (lambda user, post_id, _reason: mod.restore_post(user, post_id), "Tulisan dipulihkan."),
-    "hapus": (mod.delete_post, "Tulisan dihapus."),
-    "abaikan-tanda": (lambda user, post_id, _reason: mod.dismiss_flags(user, post_id), "Tanda diabaikan."),
-    "setujui": (lambda user, post_id, _reason: mod.approve_post(user, post_id), "Tulisan disetujui."),
+    "sembunyikan": (mod.hide_post, N_("Tulisan disembunyikan.")),
+    "pulihkan": (lambda user, post_id, _reason: mod.restore_post(user, post_id), N_("Tulisan dipulihkan.")),
+    "hapus": (mod.delete_post, N_("Tulisan dihapus.")),
+    "abaikan-tanda": (lambda user, post_id, _reason: mod.dismiss_flags(user, post_id), N_("Tanda diabaikan.")),
+    "setujui": (lambda user, post_id, _reason: mod.approve_post(user, post_id), N_("Tulisan disetujui.")),
 }
 
 
@@ -70,7 +70,7 @@ def thread_action(question_id: int, action: str):
     elif action == "gabung":
         match = _QUESTION_REF.search(request.form.get("target", "").strip())
         if not match:
-            raise ForumError("Tulis nomor pertanyaan tujuan (mis. 42) atau tempel alamatnya.")
+            raise ForumError(N_("Tulis nomor pertanyaan tujuan (mis. 42) atau tempel alamatnya."))
         target = mod.merge_questions(current_user, question_id, int(match.group(1)))
         flash(_("Utas digabung; semua jawaban dipindahkan."), "success")
         return redirect(url_for("forum.question", question_id=target.id))
@@ -92,7 +92,7 @@ def user_admin(user_id: int):
         else:
             days = request.form.get("days", "")
             if parse_int(days) is None:
-                raise ForumError("Lama penangguhan harus berupa angka hari.")
+                raise ForumError(N_("Lama penangguhan harus berupa angka hari."))
             mod.suspend_user(current_user, user.id, int(days), request.form.get("reason", ""))
             flash(_("Akun ditangguhkan; semua sesinya berakhir."), "success")
         return redirect(url_for("forum.user_admin", user_id=user.id))

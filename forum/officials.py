@@ -13,6 +13,7 @@ from __future__ import annotations
 from core.db import write_transaction
 from core.extensions import db
 from core.models import User, audit, utcnow
+from core.i18n import N_
 from core.pii import contains_pii
 
 from .moderation import _require
@@ -24,11 +25,11 @@ TITLE_MIN, TITLE_MAX = 5, 120
 def clean_title(title: str | None) -> str:
     title = " ".join((title or "").split())
     if not TITLE_MIN <= len(title) <= TITLE_MAX:
-        raise ValidationFailed({"official_title": "Tulis jabatan dan instansi, 5–120 karakter "
-                                                  "(mis. Petugas Disdukcapil Kota Bandung)."})
+        raise ValidationFailed({"official_title": N_("Tulis jabatan dan instansi, 5–120 karakter "
+                                                     "(mis. Petugas Disdukcapil Kota Bandung).")})
     if contains_pii(title):
-        raise ValidationFailed({"official_title": "Jabatan dan instansi tidak boleh memuat data pribadi "
-                                                  "(NIK, nomor telepon, email)."})
+        raise ValidationFailed({"official_title": N_("Jabatan dan instansi tidak boleh memuat data pribadi "
+                                                     "(NIK, nomor telepon, email).")})
     return title
 
 
@@ -39,9 +40,9 @@ def verify_official(actor: User, user_id: int, title: str) -> User:
     with write_transaction():
         user = db.session.get(User, user_id, with_for_update=True)
         if user is None:
-            raise NotFound("Pengguna tidak ditemukan.")
+            raise NotFound(N_("Pengguna tidak ditemukan."))
         if user.is_suspended:
-            raise ForumError("Akun yang sedang ditangguhkan tidak dapat diverifikasi.")
+            raise ForumError(N_("Akun yang sedang ditangguhkan tidak dapat diverifikasi."))
         before = user.official_title
         user.official_title, user.official_verified_at = title, utcnow()
         audit(actor, "user.verify_official", "user", user.id, title=title, before=before)
@@ -54,9 +55,9 @@ def revoke_official(actor: User, user_id: int, reason: str = "") -> User:
     with write_transaction():
         user = db.session.get(User, user_id, with_for_update=True)
         if user is None:
-            raise NotFound("Pengguna tidak ditemukan.")
+            raise NotFound(N_("Pengguna tidak ditemukan."))
         if not user.official_title:
-            raise ForumError("Akun ini bukan akun resmi terverifikasi.")
+            raise ForumError(N_("Akun ini bukan akun resmi terverifikasi."))
         before = user.official_title
         user.official_title, user.official_verified_at = None, None
         audit(actor, "user.revoke_official", "user", user.id, title=before, reason=reason)

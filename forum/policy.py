@@ -33,6 +33,8 @@ from flask import g, has_request_context
 from core.extensions import db
 from core.models import utcnow
 
+from core.i18n import N_
+
 from .models import Answer, Post, Question
 
 TL1_REPUTATION = 15
@@ -144,8 +146,8 @@ def duplicate_target(user, question: Question) -> Question | None:
 
 # ---------------------------------------------------------------- acting
 
-NOT_FOUND = (404, "Tulisan tidak ditemukan.")
-LOCKED = (400, "Utas ini dikunci moderator; tidak dapat diubah atau ditanggapi.")
+NOT_FOUND = (404, N_("Tulisan tidak ditemukan."))
+LOCKED = (400, N_("Utas ini dikunci moderator; tidak dapat diubah atau ditanggapi."))
 
 
 def refusal(user, post: Post, action: str) -> tuple[int, str] | None:
@@ -153,45 +155,46 @@ def refusal(user, post: Post, action: str) -> tuple[int, str] | None:
     for the user), or None if allowed.  Actions: answer, comment, vote,
     flag, flag-private, accept, edit, close."""
     if not _authenticated(user):
-        return 401, "Silakan masuk terlebih dahulu."
+        return 401, N_("Silakan masuk terlebih dahulu.")
     if user.is_suspended:
-        return 403, "Akun Anda sedang ditangguhkan."
+        return 403, N_("Akun Anda sedang ditangguhkan.")
     if not can_see_post(user, post):
         return NOT_FOUND
     question = _question_of(post)
     if action == "edit":
         if post.deleted_at is not None:
-            return 400, "Tulisan ini sudah dihapus."
+            return 400, N_("Tulisan ini sudah dihapus.")
         if user.id != post.author_id and not user.can("moderate"):
-            return 403, "Hanya penulis atau moderator yang dapat menyunting tulisan ini."
+            return 403, N_("Hanya penulis atau moderator yang dapat menyunting tulisan ini.")
         if question.is_locked and not user.can("moderate"):
             return LOCKED
         return None
     if not is_public(post):
-        return 400, "Tulisan ini disembunyikan moderator; tidak dapat ditanggapi."
+        return 400, N_("Tulisan ini disembunyikan moderator; tidak dapat ditanggapi.")
     if action in ("answer", "comment", "vote", "accept") and question.is_locked and not user.can("moderate"):
         return LOCKED
     if action == "answer" and question.is_closed:
-        return 400, "Pertanyaan ini sudah ditutup dan tidak menerima jawaban baru."
+        return 400, N_("Pertanyaan ini sudah ditutup dan tidak menerima jawaban baru.")
     if action == "vote":
         if post.author_id == user.id:
-            return 400, "Anda tidak dapat memberi suara pada tulisan sendiri."
+            return 400, N_("Anda tidak dapat memberi suara pada tulisan sendiri.")
         if trust_level(user) < 1:
-            return 403, (f"Anda dapat memberi suara setelah ikut berdiskusi: reputasi minimal {TL1_REPUTATION}, atau "
-                         f"akun berumur {TL1_DAYS} hari dengan {TL1_POSTS} tulisan.")
+            return 403, N_("Anda dapat memberi suara setelah ikut berdiskusi: reputasi minimal %(reputation)s, atau "
+                           "akun berumur %(days)s hari dengan %(posts)s tulisan.",
+                           reputation=TL1_REPUTATION, days=TL1_DAYS, posts=TL1_POSTS)
     if action in ("flag", "flag-private"):
         if post.author_id == user.id:
-            return 400, "Anda tidak dapat menandai tulisan sendiri."
+            return 400, N_("Anda tidak dapat menandai tulisan sendiri.")
         if action == "flag" and trust_level(user) < 1:
-            return 403, ("Akun baru hanya dapat menandai tulisan yang memuat data pribadi. Alasan lain dapat dipakai "
-                         "setelah Anda ikut berdiskusi.")
+            return 403, N_("Akun baru hanya dapat menandai tulisan yang memuat data pribadi. Alasan lain dapat dipakai "
+                           "setelah Anda ikut berdiskusi.")
     if action == "accept":
         if not isinstance(post, Answer):
             return NOT_FOUND
         if question.author_id != user.id:
-            return 403, "Hanya penanya yang dapat menerima jawaban."
+            return 403, N_("Hanya penanya yang dapat menerima jawaban.")
     if action == "close" and not (user.can("moderate") or user.id == question.author_id):
-        return 403, "Hanya penanya atau moderator yang dapat menutup pertanyaan ini."
+        return 403, N_("Hanya penanya atau moderator yang dapat menutup pertanyaan ini.")
     return None
 
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
 from core.extensions import db
+from core.i18n import N_
 from core.models import AuditLog, User
 
 from . import policy
@@ -46,15 +47,15 @@ class Stats:
 
 
 BADGES = (
-    Badge("diterima-pertama", "Jawaban Pertama Diterima",
-          "Jawabannya diterima penanya untuk pertama kali.", lambda s: s.accepted >= 1),
-    Badge("penjawab-andal", "Penjawab Andal", "10 jawabannya diterima penanya.", lambda s: s.accepted >= 10),
-    Badge("informasi-resmi", "Menjadi Informasi Resmi",
-          "Jawabannya dijadikan FAQ atau isi resmi halaman layanan setelah ditinjau.", lambda s: s.promoted >= 1),
-    Badge("penjaga-komunitas", "Penjaga Komunitas",
-          "3 laporannya tentang tulisan bermasalah ditindaklanjuti moderator.", lambda s: s.flags_upheld >= 3),
-    Badge("peninjau", "Peninjau Teliti",
-          "Meninjau 5 usulan perubahan informasi resmi dari pengelola lain.", lambda s: s.reviews >= 5),
+    Badge("diterima-pertama", N_("Jawaban Pertama Diterima"),
+          N_("Jawabannya diterima penanya untuk pertama kali."), lambda s: s.accepted >= 1),
+    Badge("penjawab-andal", N_("Penjawab Andal"), N_("10 jawabannya diterima penanya."), lambda s: s.accepted >= 10),
+    Badge("informasi-resmi", N_("Menjadi Informasi Resmi"),
+          N_("Jawabannya dijadikan FAQ atau isi resmi halaman layanan setelah ditinjau."), lambda s: s.promoted >= 1),
+    Badge("penjaga-komunitas", N_("Penjaga Komunitas"),
+          N_("3 laporannya tentang tulisan bermasalah ditindaklanjuti moderator."), lambda s: s.flags_upheld >= 3),
+    Badge("peninjau", N_("Peninjau Teliti"),
+          N_("Meninjau 5 usulan perubahan informasi resmi dari pengelola lain."), lambda s: s.reviews >= 5),
 )
 
 

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from core import signals
 from core.db import write_transaction
 from core.extensions import db
+from core.i18n import N_
 from core.models import User, audit, utcnow
 from core.urls import path_for
 from kb import curation
@@ -18,7 +19,7 @@ from .services import NotFound
 def _answer(answer_id: int) -> Answer:
     answer = db.session.get(Answer, answer_id, with_for_update=True)
     if answer is None or not answer.is_visible:
-        raise NotFound("Jawaban tidak ditemukan.")
+        raise NotFound(N_("Jawaban tidak ditemukan."))
     return answer
 
 

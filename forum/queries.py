@@ -5,14 +5,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from core.extensions import db
+from core.i18n import N_
 
 from .models import Answer, Flag, Post, Question, Revision, Tag, Vote, question_services, question_tags
 
 SORTS = {
-    "terbaru": "Terbaru",
-    "aktif": "Aktif",
-    "belum-terjawab": "Belum terjawab",
-    "suara": "Suara terbanyak",
+    "terbaru": N_("Terbaru"),
+    "aktif": N_("Aktif"),
+    "belum-terjawab": N_("Belum terjawab"),
+    "suara": N_("Suara terbanyak"),
 }
 
 

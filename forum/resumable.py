@@ -4,7 +4,7 @@ function, with its policy checks and rate limit, right after login."""
 from __future__ import annotations
 
 from core import resume
-from core.i18n import _
+from core.i18n import N_, _
 
 ANSWER = "answer"
 VOTE = "vote"
@@ -17,7 +17,7 @@ def _post_and_anchor(post_id: int):
 
     post = post_or_none(post_id)
     if post is None:
-        raise NotFound("Tulisan tidak ditemukan.")
+        raise NotFound(N_("Tulisan tidak ditemukan."))
     return post, post_anchor(post)
 
 
@@ -25,7 +25,7 @@ def _refusal_text(exc) -> str:
     errors = getattr(exc, "errors", None)
     if errors:
         return " ".join(_(m) for m in errors.values())
-    return _(getattr(exc, "message", None) or getattr(exc, "description", None) or "Periksa kembali isian Anda.")
+    return _(getattr(exc, "message", None) or getattr(exc, "description", None) or N_("Periksa kembali isian Anda."))
 
 
 # ---------------------------------------------------------------- vote
@@ -37,8 +37,8 @@ def defer_vote(post, value: int, back: str):
 def _describe_vote(payload: dict) -> str:
     what = _("jawaban ini") if payload.get("answer") else _("pertanyaan ini")
     if payload.get("value") == -1:
-        return _("suara turun Anda untuk {what}", what=what)
-    return _("suara naik Anda untuk {what}", what=what)
+        return _("suara turun Anda untuk %(what)s", what=what)
+    return _("suara naik Anda untuk %(what)s", what=what)
 
 
 def _perform_vote(user, payload: dict) -> resume.Outcome:
@@ -67,7 +67,7 @@ def defer_answer(question, body: str, back: str):
 
 
 def _describe_answer(payload: dict) -> str:
-    return _("menerbitkan jawaban Anda untuk “{title}”", title=payload.get("title", ""))
+    return _("menerbitkan jawaban Anda untuk “%(title)s”", title=payload.get("title", ""))
 
 
 def _perform_answer(user, payload: dict) -> resume.Outcome:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from core import signals
 from core.db import write_transaction
 from core.extensions import db
+from core.i18n import N_
 from core.markup import clean_text, render_markdown
 from core.mentions import mentioned_names
 from core.pii import KIND_NAMES, contains_pii, find_in_html, protect_markdown, redact
@@ -58,7 +59,7 @@ class Forbidden(ForumError):
 
 class ValidationFailed(ForumError):
     def __init__(self, errors: dict[str, str]):
-        super().__init__("Periksa kembali isian Anda.")
+        super().__init__(N_("Periksa kembali isian Anda."))
         self.errors = errors
 
 
@@ -66,7 +67,7 @@ class EditConflict(ForumError):
     status = 409
 
     def __init__(self, post: Post):
-        super().__init__("Tulisan ini sudah diubah orang lain sejak Anda mulai menyunting.")
+        super().__init__(N_("Tulisan ini sudah diubah orang lain sejak Anda mulai menyunting."))
         self.current_version = post.version
         self.current_body = post.body_md
         self.current_title = getattr(post, "title", None)
@@ -102,7 +103,7 @@ def stored_body(body: str, limit: int = BODY_MAX) -> str:
     return protect_markdown(_clean(body, limit))[0]
 
 
-PII_REFUSED = ("Tulisan ini tampaknya memuat data pribadi (NIK, nomor HP, atau email) dalam bentuk yang tidak dapat "
+PII_REFUSED = N_("Tulisan ini tampaknya memuat data pribadi (NIK, nomor HP, atau email) dalam bentuk yang tidak dapat "
                "kami samarkan otomatis. Hapus data tersebut, lalu kirim lagi.")
 
 
@@ -134,8 +135,12 @@ def _private_tags(names: list[str], pii: list[str]) -> list[str]:
 
 
 def pii_message(kinds: list[str]) -> str:
-    names = ", ".join(KIND_NAMES[k] for k in kinds)
-    return f"Demi keamanan data pribadi Anda, {names} dalam tulisan ini kami samarkan sebelum diterbitkan."
+    """Shown after posting (kind names in the visitor's language)."""
+    from core.i18n import _
+
+    names = ", ".join(_(KIND_NAMES[k]) for k in kinds)
+    return N_("Demi keamanan data pribadi Anda, %(names)s dalam tulisan ini kami samarkan sebelum diterbitkan.",
+              names=names)
 
 
 def parse_tags(raw) -> list[str]:
@@ -156,21 +161,24 @@ def parse_tags(raw) -> list[str]:
 def _check_question(title: str, body: str, tags: list[str], service_slugs: list[str]) -> dict[str, str]:
     errors = {}
     if not TITLE_MIN <= len(title) <= TITLE_MAX:
-        errors["title"] = f"Judul {TITLE_MIN}–{TITLE_MAX} karakter; tulis pertanyaan Anda dalam satu kalimat."
+        errors["title"] = N_("Judul %(min)s–%(max)s karakter; tulis pertanyaan Anda dalam satu kalimat.",
+                             min=TITLE_MIN, max=TITLE_MAX)
     errors.update(_check_body(body))
     bad = [t for t in tags if not TAG_RE.match(t)]
     if bad:
-        errors["tags"] = f"Tag tidak valid: {', '.join(bad[:3])}. Gunakan huruf kecil, angka, dan tanda hubung (2–30 karakter)."
+        errors["tags"] = N_("Tag tidak valid: %(tags)s. Gunakan huruf kecil, angka, dan tanda hubung (2–30 karakter).",
+                            tags=", ".join(bad[:3]))
     elif len(tags) > MAX_TAGS:
-        errors["tags"] = f"Paling banyak {MAX_TAGS} tag."
+        errors["tags"] = N_("Paling banyak %(n)s tag.", n=MAX_TAGS)
     if len(service_slugs) > MAX_SERVICES:
-        errors["services"] = f"Paling banyak {MAX_SERVICES} layanan terkait."
+        errors["services"] = N_("Paling banyak %(n)s layanan terkait.", n=MAX_SERVICES)
     return errors
 
 
 def _check_body(body: str, field: str = "body") -> dict[str, str]:
     if not BODY_MIN <= len(body) <= BODY_MAX:
-        return {field: f"Isi {BODY_MIN}–{BODY_MAX:,} karakter; ceritakan apa yang sudah Anda coba.".replace(",", ".")}
+        return {field: N_("Isi %(min)s–%(max)s karakter; ceritakan apa yang sudah Anda coba.",
+                          min=BODY_MIN, max=f"{BODY_MAX:,}".replace(",", "."))}
     return {}
 
 
@@ -198,9 +206,9 @@ def _tags(names: list[str]) -> list[Tag]:
 
 def _require_active(user: User | None) -> None:
     if user is None or not user.is_authenticated:
-        raise Forbidden("Silakan masuk terlebih dahulu.")
+        raise Forbidden(N_("Silakan masuk terlebih dahulu."))
     if user.is_suspended:
-        raise Forbidden("Akun Anda sedang ditangguhkan.")
+        raise Forbidden(N_("Akun Anda sedang ditangguhkan."))
 
 
 def _is_first_post(author: User) -> bool:
@@ -235,7 +243,7 @@ def _announce_mentions(author: User, post: Post, question: Question, comment: Co
 def _locked_post(post_id: int, cls=Post):
     post = db.session.get(cls, post_id, with_for_update=True, populate_existing=True)
     if post is None:
-        raise NotFound("Tulisan tidak ditemukan.")
+        raise NotFound(N_("Tulisan tidak ditemukan."))
     return post
 
 
@@ -256,7 +264,7 @@ def ask_question(author: User, title: str, body: str, tags=(), service_slugs=(),
     with write_transaction():
         services, unknown = _services_by_slug(slugs)
         if unknown:
-            raise ValidationFailed({"services": f"Layanan tidak dikenal: {', '.join(unknown[:3])}"})
+            raise ValidationFailed({"services": N_("Layanan tidak dikenal: %(slugs)s", slugs=", ".join(unknown[:3]))})
         now = created_at or utcnow()
         question = Question(author_id=author.id, title=title, body_md=body, body_html=body_html,
                             created_at=now, last_activity_at=now, seed_key=seed_key,
@@ -312,7 +320,7 @@ def add_comment(author: User, post_id: int, body: str, *, created_at=None, seed_
     pii: list[str] = []
     body = _clean(body, COMMENT_MAX)
     if not COMMENT_MIN <= len(body) <= COMMENT_MAX:
-        raise ValidationFailed({"comment": f"Komentar {COMMENT_MIN}–{COMMENT_MAX} karakter."})
+        raise ValidationFailed({"comment": N_("Komentar %(min)s–%(max)s karakter.", min=COMMENT_MIN, max=COMMENT_MAX)})
     body, body_html = _cook(body, "comment", pii)
     with write_transaction():
         post = _locked_post(post_id)
@@ -420,7 +428,7 @@ def cast_vote(user: User, post_id: int, value: int) -> VoteResult:
     double-clicked "up" leaves exactly one up-vote."""
     _require_active(user)
     if value not in (1, 0, -1):
-        raise ForumError("Nilai suara harus naik, turun, atau batal.")
+        raise ForumError(N_("Nilai suara harus naik, turun, atau batal."))
     for attempt in (1, 2):
         try:
             return _cast_vote_once(user, post_id, value)
@@ -428,7 +436,7 @@ def cast_vote(user: User, post_id: int, value: int) -> VoteResult:
             # Another request by the same user inserted first (possible on
             # databases without SQLite's single writer); the retry sees it.
             if attempt == 2:
-                raise ForumError("Suara Anda sedang diproses. Muat ulang halaman.")
+                raise ForumError(N_("Suara Anda sedang diproses. Muat ulang halaman."))
     raise AssertionError("unreachable")
 
 
@@ -514,14 +522,14 @@ def flag_post(user: User, post_id: int, reason: str, note: str = "") -> Flag:
     _require_active(user)
     (note,), _pii = _private(_clean(note, 500)[:500])
     if reason not in FLAG_REASONS:
-        raise ValidationFailed({"reason": "Pilih alasan penandaan."})
+        raise ValidationFailed({"reason": N_("Pilih alasan penandaan.")})
     if reason == "lainnya" and len(note) < 10:
-        raise ValidationFailed({"note": "Jelaskan alasannya (minimal 10 karakter)."})
+        raise ValidationFailed({"note": N_("Jelaskan alasannya (minimal 10 karakter).")})
     with write_transaction():
         post = _locked_post(post_id)
         enforce(user, post, "flag-private" if reason == "data-pribadi" else "flag")
         if db.session.scalar(sa.select(Flag.id).where(Flag.post_id == post.id, Flag.user_id == user.id)):
-            raise ForumError("Anda sudah menandai tulisan ini; moderator akan memeriksanya.")
+            raise ForumError(N_("Anda sudah menandai tulisan ini; moderator akan memeriksanya."))
         flag = Flag(post_id=post.id, user_id=user.id, reason=reason, note=note)
         db.session.add(flag)
     return flag
@@ -533,17 +541,17 @@ def close_as_duplicate(user: User, question_id: int, target_id: int) -> Question
         question = _locked_post(question_id, Question)
         enforce(user, question, "close")
         if question.is_closed:
-            raise ForumError("Pertanyaan ini sudah ditutup.")
+            raise ForumError(N_("Pertanyaan ini sudah ditutup."))
         target = db.session.get(Question, target_id)
         # A hidden or deleted question is "not found" as a target, whoever
         # asks: its title would otherwise show on the closed question.
         if target is None or not policy.is_public(target):
-            raise ValidationFailed({"target": "Pertanyaan tujuan tidak ditemukan."})
+            raise ValidationFailed({"target": N_("Pertanyaan tujuan tidak ditemukan.")})
         seen = {question.id}
         cursor = target
         while cursor is not None:
             if cursor.id in seen:
-                raise ValidationFailed({"target": "Pertanyaan tidak dapat menjadi duplikat dari dirinya sendiri."})
+                raise ValidationFailed({"target": N_("Pertanyaan tidak dapat menjadi duplikat dari dirinya sendiri.")})
             seen.add(cursor.id)
             cursor = cursor.duplicate_of
         question.duplicate_of_id = target.id
@@ -557,7 +565,7 @@ def close_as_duplicate(user: User, question_id: int, target_id: int) -> Question
 def reopen_question(user: User, question_id: int) -> Question:
     _require_active(user)
     if not user.can("moderate"):
-        raise Forbidden("Hanya moderator yang dapat membuka kembali pertanyaan.")
+        raise Forbidden(N_("Hanya moderator yang dapat membuka kembali pertanyaan."))
     with write_transaction():
         question = _locked_post(question_id, Question)
         question.closed_at = None

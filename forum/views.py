@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from core.diffing import line_diff
 from core.extensions import db
 from core.http import page_arg, parse_int
-from core.i18n import _
+from core.i18n import N_, _
 from core.ratelimit import limited
 
 from . import bp, policy, profiles, resumable
@@ -197,7 +197,7 @@ def comment(post_id: int):
     form = CommentForm()
     post = _visible_post_or_404(post_id)
     if not form.validate_on_submit():
-        raise ValidationFailed({"comment": "Komentar wajib diisi."})
+        raise ValidationFailed({"comment": N_("Komentar wajib diisi.")})
     _warn_pii(add_comment(current_user, post.id, form.body.data))
     return redirect(post_anchor(post))
 
@@ -207,7 +207,7 @@ def comment(post_id: int):
 def vote(post_id: int):
     raw = request.form.get("value", "")
     if raw not in ("1", "0", "-1"):
-        raise ForumError("Nilai suara harus naik, turun, atau batal.")
+        raise ForumError(N_("Nilai suara harus naik, turun, atau batal."))
     post = _visible_post_or_404(post_id)
     if not current_user.is_authenticated:  # kept for after login (core.resume), never a 405
         if raw == "0":
@@ -232,7 +232,7 @@ def flag(post_id: int):
     form = FlagForm()
     post = _visible_post_or_404(post_id)
     if not form.validate_on_submit():
-        raise ValidationFailed({"reason": "Pilih alasan penandaan."})
+        raise ValidationFailed({"reason": N_("Pilih alasan penandaan.")})
     flag_post(current_user, post.id, form.reason.data, form.note.data or "")
     flash(_("Terima kasih, moderator akan memeriksa tulisan ini."), "success")
     return redirect(post_anchor(post))
@@ -247,10 +247,10 @@ def close(question_id: int):
     _visible_post_or_404(question_id)
     form = CloseForm()
     if not form.validate_on_submit():
-        raise ValidationFailed({"target": "Isi nomor pertanyaan asli."})
+        raise ValidationFailed({"target": N_("Isi nomor pertanyaan asli.")})
     match = _QUESTION_REF.search(form.target.data.strip())
     if not match:
-        raise ForumError("Tulis nomor pertanyaan asli (mis. 42) atau tempel alamatnya.")
+        raise ForumError(N_("Tulis nomor pertanyaan asli (mis. 42) atau tempel alamatnya."))
     close_as_duplicate(current_user, question_id, int(match.group(1)))
     flash(_("Pertanyaan ditutup sebagai duplikat."), "success")
     return redirect(url_for("forum.question", question_id=question_id))
@@ -284,7 +284,7 @@ def edit(post_id: int):
     elif form.validate_on_submit():
         version = form.version.data or ""
         if parse_int(version) is None:
-            raise ForumError("Formulir tidak lengkap. Muat ulang halaman penyuntingan.")
+            raise ForumError(N_("Formulir tidak lengkap. Muat ulang halaman penyuntingan."))
         try:
             edited = edit_post(current_user, post.id, int(version), form.body.data,
                       title=form.title.data if isinstance(post, Question) else None,

@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, request, url_for
 
 from core.errors import json_error as _error
 from core.extensions import db
+from core.i18n import N_
 
 from .models import Agency, Category, Regulation, Service
 from .presenters import PageView
@@ -46,12 +47,12 @@ def service_list():
     if category:
         cat_id = db.session.scalar(sa.select(Category.id).where(Category.slug == category))
         if cat_id is None:
-            return _error(400, f"Kategori '{category[:80]}' tidak dikenal.")
+            return _error(400, N_("Kategori '%(slug)s' tidak dikenal.", slug=category[:80]))
         stmt = stmt.where(Service.category_id == cat_id)
     if agency:
         ag_id = db.session.scalar(sa.select(Agency.id).where(Agency.slug == agency))
         if ag_id is None:
-            return _error(400, f"Instansi '{agency[:80]}' tidak dikenal.")
+            return _error(400, N_("Instansi '%(slug)s' tidak dikenal.", slug=agency[:80]))
         stmt = stmt.where(Service.agency_id == ag_id)
     services = db.session.scalars(stmt).all()
     regulations = {r.key: r for r in db.session.scalars(sa.select(Regulation))}
@@ -62,5 +63,5 @@ def service_list():
 def service_detail(slug: str):
     service = service_or_none(slug)
     if service is None:
-        return _error(404, "Layanan tidak ditemukan.")
+        return _error(404, N_("Layanan tidak ditemukan."))
     return jsonify(service_json(service))

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from core import signals
 from core.db import write_transaction
 from core.extensions import db
+from core.i18n import N_
 from core.markup import render_markdown
 from core.models import User, audit, utcnow
 
@@ -49,20 +50,20 @@ class CurationConflict(CurationError):
 
 def _require(user: User) -> None:
     if user is None or not user.is_authenticated or user.is_suspended or not user.can("curate"):
-        raise CurationForbidden("Hanya pengelola pengetahuan yang dapat melakukan ini.")
+        raise CurationForbidden(N_("Hanya pengelola pengetahuan yang dapat melakukan ini."))
 
 
 def _service(slug: str) -> Service:
     service = get_service(slug)
     if service is None:
-        raise CurationError("Layanan tidak ditemukan.")
+        raise CurationError(N_("Layanan tidak ditemukan."))
     return service
 
 
 def _draft(draft_id: int) -> ServiceDraft:
     draft = db.session.get(ServiceDraft, draft_id, with_for_update=True)
     if draft is None:
-        raise CurationError("Draf tidak ditemukan.")
+        raise CurationError(N_("Draf tidak ditemukan."))
     return draft
 
 
@@ -75,7 +76,7 @@ def validate(snapshot: dict) -> ServiceRecord:
     problems = {f.field: f.message for f in lint_record(record, current_registry())
                 if f.severity == ERROR and f.field != "last_reviewed"}
     if problems:
-        raise CurationError("Periksa kembali isian draf.", problems)
+        raise CurationError(N_("Periksa kembali isian draf."), problems)
     return record
 
 
@@ -83,14 +84,14 @@ def _shape(snapshot: dict) -> ServiceRecord:
     try:
         return ServiceRecord.from_dict(snapshot)
     except RecordError as exc:
-        raise CurationError("Periksa kembali isian draf.", dict(exc.problems))
+        raise CurationError(N_("Periksa kembali isian draf."), dict(exc.problems))
 
 
-def _refuse_unchecked(record: ServiceRecord, what: str) -> None:
+def _refuse_unchecked(record: ServiceRecord, refusal: str) -> None:
+    """``refusal``: a message with a %(blockers)s placeholder."""
     blockers = publish_blockers(record, current_registry())
     if blockers:
-        raise CurationError(f"{what}: setiap kelompok isian harus menyebut sumber dan tidak boleh mengutip "
-                            "peraturan yang dicabut. " + "; ".join(blockers) + ".")
+        raise CurationError(N_(refusal, blockers="; ".join(blockers)))
 
 
 def mark_faqs_stale(service: Service, changed: list[str]) -> None:
@@ -132,11 +133,11 @@ def update_draft(user: User, draft_id: int, snapshot: dict, summary: str = "") -
     with write_transaction():
         draft = _draft(draft_id)
         if draft.kind != "page":
-            raise CurationError("Draf ini bukan perubahan halaman.")
+            raise CurationError(N_("Draf ini bukan perubahan halaman."))
         if draft.status != "draft":
-            raise CurationError("Draf ini sudah diajukan; tarik kembali dulu untuk menyunting.")
+            raise CurationError(N_("Draf ini sudah diajukan; tarik kembali dulu untuk menyunting."))
         if draft.author_id != user.id and not user.can("admin"):
-            raise CurationForbidden("Hanya penulis draf yang dapat menyuntingnya.")
+            raise CurationForbidden(N_("Hanya penulis draf yang dapat menyuntingnya."))
         draft.snapshot = validate(_fixed_keys(snapshot, draft.service.record)).to_dict()
         draft.summary = summary.strip()[:300] or draft.summary
         audit(user, "draft.update", "service", draft.service_id, draft=draft.id)
@@ -148,11 +149,11 @@ def submit_draft(user: User, draft_id: int) -> ServiceDraft:
     with write_transaction():
         draft = _draft(draft_id)
         if draft.status != "draft":
-            raise CurationError("Hanya draf yang dapat diajukan untuk ditinjau.")
+            raise CurationError(N_("Hanya draf yang dapat diajukan untuk ditinjau."))
         if draft.author_id != user.id and not user.can("admin"):
-            raise CurationForbidden("Hanya penulis draf yang dapat mengajukannya.")
+            raise CurationForbidden(N_("Hanya penulis draf yang dapat mengajukannya."))
         if draft.snapshot == draft.service.record:
-            raise CurationError("Draf ini sama dengan versi yang terbit; tidak ada yang perlu ditinjau.")
+            raise CurationError(N_("Draf ini sama dengan versi yang terbit; tidak ada yang perlu ditinjau."))
         draft.status, draft.submitted_at = "in_review", utcnow()
         audit(user, "draft.submit", "service", draft.service_id, draft=draft.id)
         signals.draft_awaiting_review.send(draft, draft=draft, service=draft.service, actor=user, doc_ids=[])
@@ -164,9 +165,9 @@ def withdraw_draft(user: User, draft_id: int) -> ServiceDraft:
     with write_transaction():
         draft = _draft(draft_id)
         if draft.status != "in_review":
-            raise CurationError("Hanya draf yang sedang ditinjau yang dapat ditarik kembali.")
+            raise CurationError(N_("Hanya draf yang sedang ditinjau yang dapat ditarik kembali."))
         if draft.author_id != user.id and not user.can("admin"):
-            raise CurationForbidden("Hanya penulis draf yang dapat menariknya kembali.")
+            raise CurationForbidden(N_("Hanya penulis draf yang dapat menariknya kembali."))
         draft.status = "draft"
         audit(user, "draft.withdraw", "service", draft.service_id, draft=draft.id)
     return draft
@@ -181,17 +182,19 @@ def publish_draft(reviewer: User, draft_id: int, note: str = "") -> ServiceDraft
     with write_transaction():
         draft = _draft(draft_id)
         if draft.status != "in_review":
-            raise CurationError("Hanya draf yang sedang ditinjau yang dapat diterbitkan.")
+            raise CurationError(N_("Hanya draf yang sedang ditinjau yang dapat diterbitkan."))
         if draft.author_id == reviewer.id and not reviewer.can("admin"):
-            raise CurationForbidden("Peninjau harus orang lain, bukan penulis draf.")
+            raise CurationForbidden(N_("Peninjau harus orang lain, bukan penulis draf."))
         if draft.kind == "faq":
             return _publish_faq(reviewer, draft, note)
         service = db.session.get(Service, draft.service_id, with_for_update=True)
         if service.version != draft.base_version:
-            raise CurationConflict(f"Halaman ini sudah berubah (versi {service.version}) sejak draf dibuat dari versi "
-                                   f"{draft.base_version}. Buat draf baru dari versi terbaru.")
+            raise CurationConflict(N_("Halaman ini sudah berubah (versi %(current)s) sejak draf dibuat dari versi "
+                                      "%(base)s. Buat draf baru dari versi terbaru.",
+                                      current=service.version, base=draft.base_version))
         record = _shape(draft.snapshot)
-        _refuse_unchecked(record, "Draf ini belum dapat diterbitkan")
+        _refuse_unchecked(record, N_("Draf ini belum dapat diterbitkan: setiap kelompok isian harus menyebut sumber "
+                                     "dan tidak boleh mengutip peraturan yang dicabut. %(blockers)s."))
         record = ServiceRecord.from_dict({**record.to_dict(), "last_reviewed": date.today().isoformat()})
         credit = f" Usulan dari jawaban warga @{draft.credited_user.username}." if draft.credited_user else ""
         result = save_service(record, source=f"review:draf-{draft.id}", author=reviewer, notes_html=notes_html,
@@ -229,11 +232,11 @@ def _rendered_notes(draft_id: int) -> str | None:
 def reject_draft(reviewer: User, draft_id: int, note: str) -> ServiceDraft:
     _require(reviewer)
     if len(note.strip()) < 5:
-        raise CurationError("Tulis alasan penolakan.", {"note": "minimal 5 karakter"})
+        raise CurationError(N_("Tulis alasan penolakan."), {"note": N_("minimal 5 karakter")})
     with write_transaction():
         draft = _draft(draft_id)
         if draft.status != "in_review":
-            raise CurationError("Hanya draf yang sedang ditinjau yang dapat ditolak.")
+            raise CurationError(N_("Hanya draf yang sedang ditinjau yang dapat ditolak."))
         draft.status, draft.reviewer_id, draft.reviewed_at = "rejected", reviewer.id, utcnow()
         draft.review_note = note.strip()[:2000]
         audit(reviewer, "draft.reject", "service", draft.service_id, draft=draft.id, note=draft.review_note)
@@ -254,9 +257,10 @@ def mark_reviewed(user: User, slug: str) -> Service:
         try:
             record = record_from_service(service)
         except RecordError as exc:
-            raise CurationError("Halaman ini perlu disunting dulu: " +
-                                "; ".join(f"{f}: {m}" for f, m in exc.problems))
-        _refuse_unchecked(record, "Halaman ini belum dapat ditandai sudah ditinjau")
+            raise CurationError(N_("Halaman ini perlu disunting dulu: %(problems)s",
+                                   problems="; ".join(f"{f}: {m}" for f, m in exc.problems)))
+        _refuse_unchecked(record, N_("Halaman ini belum dapat ditandai sudah ditinjau: setiap kelompok isian harus "
+                                     "menyebut sumber dan tidak boleh mengutip peraturan yang dicabut. %(blockers)s."))
         if record.last_reviewed != date.today():
             save_service(ServiceRecord.from_dict({**record.to_dict(), "last_reviewed": date.today().isoformat()}),
                          source="review:konfirmasi", author=user, note=f"Isi diperiksa dan masih berlaku ({user.name}).")
@@ -268,7 +272,7 @@ def mark_reviewed(user: User, slug: str) -> Service:
 def set_review_interval(user: User, slug: str, days: int) -> Service:
     _require(user)
     if not 7 <= days <= 1095:
-        raise CurationError("Interval tinjauan 7–1095 hari.", {"days": "7–1095"})
+        raise CurationError(N_("Interval tinjauan 7–1095 hari."), {"days": "7–1095"})
     with write_transaction():
         service = _service(slug)
         service.review_interval_days = days
@@ -290,11 +294,11 @@ def add_faq(user: User, slug: str, question: str, answer_md: str, *, source_answ
     question, answer_md = (question or "").strip(), (answer_md or "").strip()
     errors = {}
     if not 10 <= len(question) <= 200:
-        errors["question"] = "Pertanyaan FAQ 10–200 karakter."
+        errors["question"] = N_("Pertanyaan FAQ 10–200 karakter.")
     if not 20 <= len(answer_md) <= 5000:
-        errors["answer"] = "Jawaban FAQ 20–5.000 karakter."
+        errors["answer"] = N_("Jawaban FAQ 20–5.000 karakter.")
     if errors:
-        raise CurationError("Periksa kembali isian FAQ.", errors)
+        raise CurationError(N_("Periksa kembali isian FAQ."), errors)
     answer_html = render_markdown(answer_md)
     with write_transaction():
         service = _service(slug)
@@ -313,11 +317,11 @@ def _faq_text(question: str, answer_md: str) -> tuple[str, str]:
     question, answer_md = (question or "").strip(), (answer_md or "").strip()
     errors = {}
     if not 10 <= len(question) <= 200:
-        errors["question"] = "Pertanyaan FAQ 10–200 karakter."
+        errors["question"] = N_("Pertanyaan FAQ 10–200 karakter.")
     if not 20 <= len(answer_md) <= 5000:
-        errors["answer"] = "Jawaban FAQ 20–5.000 karakter."
+        errors["answer"] = N_("Jawaban FAQ 20–5.000 karakter.")
     if errors:
-        raise CurationError("Periksa kembali isian FAQ.", errors)
+        raise CurationError(N_("Periksa kembali isian FAQ."), errors)
     return question, answer_md
 
 
@@ -348,11 +352,11 @@ def update_faq_draft(user: User, draft_id: int, question: str, answer_md: str) -
     with write_transaction():
         draft = _draft(draft_id)
         if draft.kind != "faq":
-            raise CurationError("Draf ini bukan entri FAQ.")
+            raise CurationError(N_("Draf ini bukan entri FAQ."))
         if draft.status != "draft":
-            raise CurationError("Draf ini sudah diajukan; tarik kembali dulu untuk menyunting.")
+            raise CurationError(N_("Draf ini sudah diajukan; tarik kembali dulu untuk menyunting."))
         if draft.author_id != user.id and not user.can("admin"):
-            raise CurationForbidden("Hanya penulis draf yang dapat menyuntingnya.")
+            raise CurationForbidden(N_("Hanya penulis draf yang dapat menyuntingnya."))
         draft.snapshot = {"question": question, "answer_md": answer_md, "answer_html": answer_html}
         draft.summary = f"FAQ: {question}"[:300]
         audit(user, "draft.update", "service", draft.service_id, draft=draft.id, kind="faq")
@@ -383,7 +387,7 @@ def confirm_faq(user: User, faq_id: int) -> ServiceFaq:
     with write_transaction():
         faq = db.session.get(ServiceFaq, faq_id, with_for_update=True)
         if faq is None:
-            raise CurationError("Entri FAQ tidak ditemukan.")
+            raise CurationError(N_("Entri FAQ tidak ditemukan."))
         faq.stale_since = None
         signals.content_changed.send(faq, actor=user, doc_ids=[f"service:{faq.service.slug}"])
         audit(user, "faq.confirm", "service", faq.service_id, faq=faq.id)
@@ -448,16 +452,16 @@ def save_regulation_form(user: User, key: str | None, raw: dict):
         registry = current_registry()
         existing = db.session.scalar(sa.select(Regulation).where(Regulation.key == (key or raw.get("id"))))
         if key is None and existing is not None:
-            problems["id"] = f"'{existing.key}' sudah ada di registri"
+            problems["id"] = N_("'%(key)s' sudah ada di registri", key=existing.key)
         if key is not None and existing is None:
-            raise CurationError("Peraturan tidak ditemukan.")
+            raise CurationError(N_("Peraturan tidak ditemukan."))
         if entry is not None:
             registry.regulations[entry.id] = entry
             for _rel, finding in lint_regulations([("", "", entry)], registry):
                 if finding.severity == ERROR:
                     problems[finding.field.lstrip(".")] = finding.message
         if problems:
-            raise CurationError("Periksa kembali isian peraturan.", problems)
+            raise CurationError(N_("Periksa kembali isian peraturan."), problems)
         old_status = existing.status if existing else None
         result = save_regulation(entry, propagate=True)
         if result.changed:

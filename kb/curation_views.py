@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from core.extensions import db
 from core.http import parse_int
-from core.i18n import _
+from core.i18n import N_, _
 from core.security import require_capability
 
 from . import bp, editor
@@ -32,14 +32,14 @@ ITEM_GROUPS = ("requirements", "steps")  # one per line, or YAML when an item ha
 def _errors_for(errors: dict):
     def lookup(name: str) -> list[str]:
         prefixes = INPUT_FIELDS.get(name, (name,))
-        return [f"{field}: {message}" if field not in prefixes else message for field, message in errors.items()
+        return [f"{field}: {_(message)}" if field not in prefixes else _(message) for field, message in errors.items()
                 if any(field == p or field.startswith(p + "[") or field.startswith(p + ".") for p in prefixes)]
     return lookup
 
 
 @bp.errorhandler(cur.CurationError)
 def _curation_error(exc: cur.CurationError):
-    details = [f"{k}: {v}" for k, v in exc.fields.items()]
+    details = [f"{k}: {_(v)}" for k, v in exc.fields.items()]
     return render_template("forum/problem.html", message=" ".join([_(exc.message)] + details),
                            back=request.referrer if request.referrer and request.referrer.startswith(request.host_url)
                            else url_for("kb.curation_home")), exc.status
@@ -115,14 +115,16 @@ def _yaml_box(form, name: str, errors: dict):
     if not text.strip():
         return None
     if len(text) > MAX_BOX:
-        errors[name] = f"terlalu panjang ({len(text)} karakter, maksimal {MAX_BOX})"
+        errors[name] = N_("terlalu panjang (%(n)s karakter, maksimal %(max)s)", n=len(text), max=MAX_BOX)
         return None
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"baris {mark.line + 1}: " if mark else ""
-        errors[name] = f"{where}YAML tidak valid: {getattr(exc, 'problem', exc)} (bandingkan dengan contoh)"
+        problem = str(getattr(exc, "problem", None) or exc)
+        errors[name] = (N_("baris %(line)s: YAML tidak valid: %(problem)s (bandingkan dengan contoh)", line=mark.line + 1,
+                           problem=problem) if mark else
+                        N_("YAML tidak valid: %(problem)s (bandingkan dengan contoh)", problem=problem))
         return None
 
 
@@ -248,10 +250,10 @@ def curation_edit(slug: str):
         summary = request.form.get("summary_change", "")
         try:
             if errors:
-                raise cur.CurationError("Periksa kembali isian draf.", errors)
+                raise cur.CurationError(N_("Periksa kembali isian draf."), errors)
             if field_errors:  # typing errors in rows: show them with the record's own findings
                 cur.validate(snapshot)
-                raise cur.CurationError("Periksa kembali isian draf.", {})
+                raise cur.CurationError(N_("Periksa kembali isian draf."), {})
             if draft is None:
                 draft = cur.create_draft(current_user, slug, snapshot, summary=summary)
             else:
@@ -354,7 +356,7 @@ def curation_reviewed(slug: str):
     days = request.form.get("days", "")
     if days:
         if parse_int(days) is None:
-            raise cur.CurationError("Interval tinjauan harus angka hari.")
+            raise cur.CurationError(N_("Interval tinjauan harus angka hari."))
         cur.set_review_interval(current_user, slug, int(days))
         flash(_("Interval tinjauan disimpan."), "success")
     else:
@@ -447,7 +449,7 @@ def _regulation_page(key: str | None):
         else:
             message = _("Peraturan disimpan.")
             if result.flagged:
-                message += " " + _("{n} halaman yang mengutipnya ditandai perlu ditinjau.", n=len(result.flagged))
+                message += " " + _("%(n)s halaman yang mengutipnya ditandai perlu ditinjau.", n=len(result.flagged))
             flash(message, "success")
             return redirect(url_for("kb.curation_regulations") + f"#reg-{result.regulation.key}")
     else:

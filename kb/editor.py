@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from core.i18n import N_
+
 from .record import CHANNEL_KINDS, DURATION_PARTS, FEE_KINDS, FEE_NUMBERS, UNITS
 
 MAX_ROWS = 40
@@ -31,14 +33,14 @@ EX_FIELDS = ("who", "amount", "proof", "note", "sources", "unverified")
 CHANNEL_FIELDS = ("kind", "name", "address", "url", "hours", "note", "sources", "unverified")
 PART_FIELDS = ("min", "max", "unit", "note", "sources", "unverified")
 
-FEE_KIND_LABELS = {"fixed": "Tetap", "maximum": "Paling banyak", "range": "Rentang (min–max)",
-                   "by_region": "Ditetapkan daerah", "free": "Gratis"}
-CHANNEL_KIND_LABELS = {"office": "Kantor", "online": "Situs (online)", "app": "Aplikasi ponsel",
-                       "phone": "Telepon/WhatsApp"}
-UNIT_LABELS = {"minutes": "menit", "hours": "jam", "working_days": "hari kerja", "calendar_days": "hari kalender",
-               "months": "bulan"}
-PART_LABELS = {"processing": "Waktu proses", "lead_time": "Sebelum dilayani (antrean, jadwal)",
-               "waiting": "Masa tunggu wajib"}
+FEE_KIND_LABELS = {"fixed": N_("Tetap"), "maximum": N_("Paling banyak"), "range": N_("Rentang (min–max)"),
+                   "by_region": N_("Ditetapkan daerah"), "free": N_("Gratis")}
+CHANNEL_KIND_LABELS = {"office": N_("Kantor"), "online": N_("Situs (online)"), "app": N_("Aplikasi ponsel"),
+                       "phone": N_("Telepon/WhatsApp")}
+UNIT_LABELS = {"minutes": N_("menit"), "hours": N_("jam"), "working_days": N_("hari kerja"), "calendar_days": N_("hari kalender"),
+               "months": N_("bulan")}
+PART_LABELS = {"processing": N_("Waktu proses"), "lead_time": N_("Sebelum dilayani (antrean, jadwal)"),
+               "waiting": N_("Masa tunggu wajib")}
 
 
 def _text(value) -> str:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from core.i18n import N_
+
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 REG_ID_RE = SLUG_RE  # registry ids: lowercase <type>-<number>-<year>
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
@@ -37,11 +39,11 @@ FIELDS = ("slug", "title", "agency", "category", "summary", "aliases", "requirem
 
 # Labels used in error messages, diffs and the version history.
 FIELD_LABELS = {
-    "slug": "Slug", "title": "Judul", "agency": "Instansi", "category": "Kategori",
-    "summary": "Ringkasan", "aliases": "Nama lain", "requirements": "Persyaratan", "fees": "Biaya",
-    "duration": "Waktu Penyelesaian", "steps": "Prosedur", "channels": "Tempat & Cara Pengajuan",
-    "legal_basis": "Dasar Hukum", "contact": "Kontak", "local_variation": "Perbedaan antardaerah",
-    "sources": "Sumber", "last_reviewed": "Terakhir ditinjau", "notes": "Keterangan",
+    "slug": N_("Slug"), "title": N_("Judul"), "agency": N_("Instansi"), "category": N_("Kategori"),
+    "summary": N_("Ringkasan"), "aliases": N_("Nama lain"), "requirements": N_("Persyaratan"), "fees": N_("Biaya"),
+    "duration": N_("Waktu Penyelesaian"), "steps": N_("Prosedur"), "channels": N_("Tempat & Cara Pengajuan"),
+    "legal_basis": N_("Dasar Hukum"), "contact": N_("Kontak"), "local_variation": N_("Perbedaan antardaerah"),
+    "sources": N_("Sumber"), "last_reviewed": N_("Terakhir ditinjau"), "notes": N_("Keterangan"),
 }
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from core.extensions import db
-from core.i18n import _
+from core.i18n import N_, _
 from core.urls import path_for
 
 from .models import Notification
@@ -20,9 +20,9 @@ _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 
 FIELD_NAMES = {
-    "requirements": "persyaratan", "fees": "biaya", "duration": "waktu penyelesaian", "steps": "prosedur",
-    "channels": "tempat dan cara pengajuan", "legal_basis": "dasar hukum", "contact": "kontak",
-    "summary": "ringkasan", "title": "judul", "notes": "catatan", "faq": "FAQ",
+    "requirements": N_("persyaratan"), "fees": N_("biaya"), "duration": N_("waktu penyelesaian"), "steps": N_("prosedur"),
+    "channels": N_("tempat dan cara pengajuan"), "legal_basis": N_("dasar hukum"), "contact": N_("kontak"),
+    "summary": N_("ringkasan"), "title": N_("judul"), "notes": N_("catatan"), "faq": N_("FAQ"),
 }
 
 
@@ -91,28 +91,28 @@ def describe(rows: list[Notification], viewer, *, excerpts: bool = False) -> lis
             url = path_for("forum.question", question_id=question.id) + anchor
             title = question.title
             if row.kind == "answer":
-                text = _("{who} menjawab pertanyaan yang Anda ikuti: {title}", who=who, title=title)
+                text = _("%(who)s menjawab pertanyaan yang Anda ikuti: %(title)s", who=who, title=title)
                 reason = _("Anda mengikuti pertanyaan ini.")
             elif row.kind == "comment":
                 if d.get("yours"):
-                    text = _("{who} mengomentari tulisan Anda di: {title}", who=who, title=title)
+                    text = _("%(who)s mengomentari tulisan Anda di: %(title)s", who=who, title=title)
                     reason = _("Ini tulisan Anda.")
                 else:
-                    text = _("{who} berkomentar di pertanyaan yang Anda ikuti: {title}", who=who, title=title)
+                    text = _("%(who)s berkomentar di pertanyaan yang Anda ikuti: %(title)s", who=who, title=title)
                     reason = _("Anda mengikuti pertanyaan ini.")
             elif row.kind == "accepted":
-                text = _("Jawaban Anda diterima penanya: {title}", title=title)
+                text = _("Jawaban Anda diterima penanya: %(title)s", title=title)
                 reason = _("Ini jawaban Anda.")
             elif row.kind == "mention":
-                text = _("{who} menyebut Anda di: {title}", who=who, title=title)
+                text = _("%(who)s menyebut Anda di: %(title)s", who=who, title=title)
                 reason = _("Nama pengguna Anda disebut.")
             else:
                 if d.get("via") == "tag":
                     where = "#" + str(d.get("tag", ""))
                 else:
                     where = str(d.get("service", ""))
-                text = _("Pertanyaan baru tentang {where}: {title}", where=where, title=title)
-                reason = _("Anda mengikuti {where}.", where=where)
+                text = _("Pertanyaan baru tentang %(where)s: %(title)s", where=where, title=title)
+                reason = _("Anda mengikuti %(where)s.", where=where)
             if excerpts:
                 excerpt = plain_excerpt(comment.body_html if comment is not None else
                                         (post.body_html if post is not None else question.body_html))
@@ -120,13 +120,13 @@ def describe(rows: list[Notification], viewer, *, excerpts: bool = False) -> lis
             if service is None:
                 continue
             url = path_for("kb.service", slug=service.slug)
-            reason = _("Anda mengikuti halaman {title}.", title=service.title)
+            reason = _("Anda mengikuti halaman %(title)s.", title=service.title)
             if row.kind == "page_updated":
                 fields = ", ".join(_(FIELD_NAMES.get(f, f)) for f in d.get("fields", [])[:6])
-                text = _("Halaman {title} diperbarui ({fields}).", title=service.title, fields=fields or "-")
+                text = _("Halaman %(title)s diperbarui (%(fields)s).", title=service.title, fields=fields or "-")
             else:
                 status = _("dicabut") if d.get("status") == "repealed" else _("diubah")
-                text = _("{regulation} yang dikutip halaman {title} {status}; halaman ini sedang ditinjau ulang.",
+                text = _("%(regulation)s yang dikutip halaman %(title)s %(status)s; halaman ini sedang ditinjau ulang.",
                          regulation=d.get("regulation", ""), title=service.title, status=status)
         elif row.kind in ("draft_review", "draft_outcome"):
             if draft is None or service is None:
@@ -135,14 +135,14 @@ def describe(rows: list[Notification], viewer, *, excerpts: bool = False) -> lis
                 if not (viewer.can("curate")):
                     continue
                 url = path_for("kb.curation_draft", draft_id=draft.id)
-                text = _("Draf {title} dari {who} menunggu tinjauan Anda.", title=service.title, who=who)
+                text = _("Draf %(title)s dari %(who)s menunggu tinjauan Anda.", title=service.title, who=who)
                 reason = _("Anda pengelola pengetahuan; draf perlu ditinjau orang lain selain penulisnya.")
             else:
                 url = (path_for("kb.service", slug=service.slug) if d.get("outcome") == "published"
                        else path_for("kb.curation_draft", draft_id=draft.id))
-                text = (_("Draf Anda untuk {title} diterbitkan oleh {who}.", title=service.title, who=who)
+                text = (_("Draf Anda untuk %(title)s diterbitkan oleh %(who)s.", title=service.title, who=who)
                         if d.get("outcome") == "published" else
-                        _("Draf Anda untuk {title} ditolak oleh {who}.", title=service.title, who=who))
+                        _("Draf Anda untuk %(title)s ditolak oleh %(who)s.", title=service.title, who=who))
                 reason = _("Ini draf Anda.")
         else:
             continue

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from core.db import write_transaction
 from core.extensions import db
+from core.i18n import N_
 from core.models import CAPABILITIES, User, utcnow
 
 from .models import EMAIL_MODES, FOLLOW_TARGETS, Follow, MailOutbox, Notification, NotificationSettings
@@ -44,7 +45,7 @@ class Target:
 def parse_target(raw: str | None) -> tuple[str, str]:
     kind, _, ref = (raw or "").strip()[:120].partition(":")
     if kind not in FOLLOW_TARGETS or not ref:
-        raise TargetNotFound("Yang ingin diikuti tidak ditemukan.")
+        raise TargetNotFound(N_("Yang ingin diikuti tidak ditemukan."))
     return kind, ref
 
 
@@ -61,7 +62,7 @@ def resolve_target(viewer, raw: str | None) -> Target:
 
         question = db.session.get(Question, int(ref)) if ref.isdigit() and len(ref) < 10 else None
         if question is None or not can_see_post(viewer, question):
-            raise TargetNotFound("Pertanyaan tidak ditemukan.")
+            raise TargetNotFound(N_("Pertanyaan tidak ditemukan."))
         return Target("question", question.id, question.title, path_for("forum.question", question_id=question.id),
                       f"question:{question.id}")
     if kind == "service":
@@ -69,14 +70,14 @@ def resolve_target(viewer, raw: str | None) -> Target:
 
         service = db.session.scalar(sa.select(Service).where(Service.slug == ref[:80]))
         if service is None:
-            raise TargetNotFound("Layanan tidak ditemukan.")
+            raise TargetNotFound(N_("Layanan tidak ditemukan."))
         return Target("service", service.id, service.title, path_for("kb.service", slug=service.slug),
                       f"service:{service.slug}")
     from forum.models import Tag
 
     tag = db.session.scalar(sa.select(Tag).where(Tag.name == ref.lower()[:40]))
     if tag is None:
-        raise TargetNotFound("Tag tidak ditemukan.")
+        raise TargetNotFound(N_("Tag tidak ditemukan."))
     return Target("tag", tag.id, f"#{tag.name}", path_for("forum.index", tag=tag.name), f"tag:{tag.name}")
 
 
@@ -101,9 +102,9 @@ def set_following(user, raw_target: str, follow: bool) -> Target:
     """Follow or stop following (setting, not toggling: a double-clicked
     button leaves one follow)."""
     if user is None or not user.is_authenticated:
-        raise NotifyError("Silakan masuk terlebih dahulu.")
+        raise NotifyError(N_("Silakan masuk terlebih dahulu."))
     if user.is_suspended:
-        raise NotifyError("Akun Anda sedang ditangguhkan.")
+        raise NotifyError(N_("Akun Anda sedang ditangguhkan."))
     target = resolve_target(user, raw_target)
     with write_transaction():
         if follow:
@@ -256,7 +257,7 @@ def open_notification(user, notification_id: int) -> Notification:
     with write_transaction():
         row = db.session.get(Notification, notification_id)
         if row is None or row.user_id != user.id:
-            raise TargetNotFound("Notifikasi tidak ditemukan.")
+            raise TargetNotFound(N_("Notifikasi tidak ditemukan."))
         if row.read_at is None:
             row.read_at = utcnow()
     return row
@@ -278,7 +279,7 @@ def email_mode(user) -> str:
 
 def set_email_mode(user_id: int, mode: str) -> str:
     if mode not in EMAIL_MODES:
-        raise NotifyError("Pilih salah satu: setiap ada kabar, ringkasan harian, atau tidak sama sekali.")
+        raise NotifyError(N_("Pilih salah satu: setiap ada kabar, ringkasan harian, atau tidak sama sekali."))
     with write_transaction():
         _set_mode(user_id, mode)
     return mode

@@ -12,7 +12,7 @@ from core.auth.services import AccountError
 from core.extensions import csrf, db
 from core.models import User
 from core.http import page_arg
-from core.i18n import _
+from core.i18n import N_, _
 from core.ratelimit import limited
 from core.security import is_safe_next
 
@@ -21,9 +21,9 @@ from . import services as svc
 from .models import EMAIL_MODES
 
 MODE_LABELS = {
-    "instant": "Setiap ada kabar (email langsung)",
-    "daily": "Ringkasan harian (satu email sehari)",
-    "off": "Tidak usah kirim email (hanya di situs)",
+    "instant": N_("Setiap ada kabar (email langsung)"),
+    "daily": N_("Ringkasan harian (satu email sehari)"),
+    "off": N_("Tidak usah kirim email (hanya di situs)"),
 }
 
 
@@ -83,7 +83,7 @@ def open_one(notification_id: int):
 @login_first("notify.inbox")
 def read_all():
     n = svc.mark_all_read(current_user)
-    flash(_("{n} notifikasi ditandai sudah dibaca.", n=n), "success")
+    flash(_("%(n)s notifikasi ditandai sudah dibaca.", n=n), "success")
     return redirect(url_for("notify.inbox"))
 
 
@@ -98,9 +98,9 @@ def follow():
         abort(400, _("Permintaan tidak dikenal."))
     target = svc.set_following(current_user, request.form.get("target"), mode == "follow")
     if mode == "follow":
-        flash(_("Anda mengikuti {what}. Kabar barunya muncul di Notifikasi.", what=target.label), "success")
+        flash(_("Anda mengikuti %(what)s. Kabar barunya muncul di Notifikasi.", what=target.label), "success")
     else:
-        flash(_("Anda berhenti mengikuti {what}.", what=target.label), "info")
+        flash(_("Anda berhenti mengikuti %(what)s.", what=target.label), "info")
     return redirect(_back(target.url))
 
 
@@ -178,13 +178,13 @@ def set_mode():
 # ---------------------------------------------------------------- verification and unsubscribe (no login needed)
 
 VERIFY_MESSAGES = {
-    "verified": "Alamat email terverifikasi. Notifikasi akan dikirim ke alamat ini sesuai pengaturan Anda.",
-    "already": "Alamat email ini sudah terverifikasi.",
-    "taken": ("Alamat email ini tidak dapat ditambahkan ke akun Anda karena sudah terverifikasi di akun lain. "
+    "verified": N_("Alamat email terverifikasi. Notifikasi akan dikirim ke alamat ini sesuai pengaturan Anda."),
+    "already": N_("Alamat email ini sudah terverifikasi."),
+    "taken": N_("Alamat email ini tidak dapat ditambahkan ke akun Anda karena sudah terverifikasi di akun lain. "
               "Pemilik akun tersebut sudah kami beri tahu lewat email."),
-    "stale": "Tautan ini tidak berlaku lagi: alamat yang menunggu verifikasi sudah diganti atau dibatalkan.",
-    "expired": "Tautan ini sudah kedaluwarsa. Minta tautan baru di halaman Akun.",
-    "invalid": "Tautan verifikasi tidak valid. Salin seluruh tautan dari email, atau minta tautan baru di halaman Akun.",
+    "stale": N_("Tautan ini tidak berlaku lagi: alamat yang menunggu verifikasi sudah diganti atau dibatalkan."),
+    "expired": N_("Tautan ini sudah kedaluwarsa. Minta tautan baru di halaman Akun."),
+    "invalid": N_("Tautan verifikasi tidak valid. Salin seluruh tautan dari email, atau minta tautan baru di halaman Akun."),
 }
 
 

@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from core import signals
 from core.errors import json_error
+from core.i18n import N_
 from core.ratelimit import limited
 
 from .normalize import clean_query
@@ -66,7 +67,7 @@ def parse_k(default: int = 10, high: int = 50):
     if raw is None:
         return default
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= high:
-        raise ValueError(f"k harus bilangan 1–{high}.")
+        raise ValueError(N_("k harus bilangan 1–%(high)s.", high=high))
     return int(raw)
 
 
@@ -75,14 +76,14 @@ def parse_k(default: int = 10, high: int = 50):
 def search_api():
     q = request.args.get("q", "")
     if not clean_query(q):  # empty, spaces or control characters only
-        return _bad("Parameter q wajib diisi.")
+        return _bad(N_("Parameter q wajib diisi."))
     try:
         k = parse_k()
     except ValueError as exc:
-        return _bad(str(exc))
+        return _bad(exc.args[0])
     kinds = [t for t in request.args.get("types", "").split(",") if t]
     if any(t not in KINDS for t in kinds):
-        return _bad("types hanya boleh berisi service dan/atau question.")
+        return _bad(N_("types hanya boleh berisi service dan/atau question."))
     response = engine().search(q, k=k, kinds=kinds or None)
     response.results = filter_visible(current_user, response.results)
     _notify(q, response, "api")

@@ -18,6 +18,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 from .. import signals
+from ..i18n import N_
 from ..db import write_transaction
 from ..extensions import db
 from ..models import User, audit
@@ -38,11 +39,11 @@ def address_hash(address: str) -> str:
 def normalize_address(raw: str | None) -> str:
     raw = (raw or "").strip()[:254]
     if not raw:
-        raise AccountError("email", "Alamat email wajib diisi.")
+        raise AccountError("email", N_("Alamat email wajib diisi."))
     try:
         found = validate_email(raw, check_deliverability=False)
     except EmailNotValidError:
-        raise AccountError("email", "Alamat email tidak valid.")
+        raise AccountError("email", N_("Alamat email tidak valid."))
     return found.normalized.lower()
 
 

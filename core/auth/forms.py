@@ -1,41 +1,41 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, Email
 
-from ..i18n import _
+from ..forms import Form
+from ..i18n import N_, _
 
 
-class LoginForm(FlaskForm):
-    username = StringField("Nama pengguna", validators=[DataRequired("Nama pengguna wajib diisi."), Length(max=254)])
-    password = PasswordField("Kata sandi", validators=[DataRequired("Kata sandi wajib diisi."), Length(max=256)])
-    remember = BooleanField("Ingat saya di perangkat ini")
+class LoginForm(Form):
+    username = StringField(N_("Nama pengguna"), validators=[DataRequired(N_("Nama pengguna wajib diisi.")), Length(max=254)])
+    password = PasswordField(N_("Kata sandi"), validators=[DataRequired(N_("Kata sandi wajib diisi.")), Length(max=256)])
+    remember = BooleanField(N_("Ingat saya di perangkat ini"))
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     """A new password typed twice (registration, password change)."""
 
     password = PasswordField(
-        "Kata sandi",
-        validators=[DataRequired("Kata sandi wajib diisi."), Length(min=10, max=128, message="Kata sandi 10 sampai 128 karakter.")],
+        N_("Kata sandi"),
+        validators=[DataRequired(N_("Kata sandi wajib diisi.")), Length(min=10, max=128, message=N_("Kata sandi 10 sampai 128 karakter."))],
     )
     confirm = PasswordField(
-        "Ulangi kata sandi",
-        validators=[DataRequired("Ulangi kata sandi."), EqualTo("password", message="Kedua kata sandi tidak sama.")],
+        N_("Ulangi kata sandi"),
+        validators=[DataRequired(N_("Ulangi kata sandi.")), EqualTo("password", message=N_("Kedua kata sandi tidak sama."))],
     )
 
 
 class RegisterForm(NewPasswordForm):
     username = StringField(
-        "Nama pengguna",
+        N_("Nama pengguna"),
         validators=[
-            DataRequired("Nama pengguna wajib diisi."),
-            Length(min=3, max=40, message="Nama pengguna 3 sampai 40 karakter."),
-            Regexp(r"^[A-Za-z0-9_.-]+$", message="Gunakan huruf, angka, titik, garis bawah, atau tanda hubung."),
+            DataRequired(N_("Nama pengguna wajib diisi.")),
+            Length(min=3, max=40, message=N_("Nama pengguna 3 sampai 40 karakter.")),
+            Regexp(r"^[A-Za-z0-9_.-]+$", message=N_("Gunakan huruf, angka, titik, garis bawah, atau tanda hubung.")),
         ],
     )
     email = EmailField(
-        "Email (opsional)",
-        validators=[Optional(), Email("Alamat email tidak valid.", check_deliverability=False), Length(max=254)],
+        N_("Email (opsional)"),
+        validators=[Optional(), Email(N_("Alamat email tidak valid."), check_deliverability=False), Length(max=254)],
     )
 
 
@@ -46,5 +46,5 @@ def translate_errors(form) -> None:
 
 
 class PasswordForm(NewPasswordForm):
-    current = PasswordField("Kata sandi sekarang", validators=[DataRequired("Kata sandi sekarang wajib diisi."),
+    current = PasswordField(N_("Kata sandi sekarang"), validators=[DataRequired(N_("Kata sandi sekarang wajib diisi.")),
                                                                 Length(max=256)])

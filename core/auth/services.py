@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..db import write_transaction
 from ..extensions import db
+from ..i18n import N_
 from ..ledger import ledger
 from ..models import Role, User
 from ..pii import contains_pii
@@ -40,10 +41,10 @@ def check_username(username: str) -> None:
     number or e-mail as a public name), or pass for an official: only
     accounts a knowledge manager verified may appear as officials."""
     if username.lower() in RESERVED_USERNAMES or imitates_official(username):
-        raise AccountError("username", "Nama pengguna ini dicadangkan atau meniru petugas/instansi resmi. Pilih nama lain.")
+        raise AccountError("username", N_("Nama pengguna ini dicadangkan atau meniru petugas/instansi resmi. Pilih nama lain."))
     if contains_pii(username) or contains_pii(username.replace("_", " ").replace(".", " ").replace("-", " ")) \
             or sum(ch.isdigit() for ch in username) >= 10:
-        raise AccountError("username", "Jangan gunakan NIK, nomor HP, atau email sebagai nama pengguna.")
+        raise AccountError("username", N_("Jangan gunakan NIK, nomor HP, atau email sebagai nama pengguna."))
 
 
 def create_user(username: str, password: str, *, email: str | None = None, role: Role = Role.MEMBER,
@@ -57,7 +58,7 @@ def create_user(username: str, password: str, *, email: str | None = None, role:
     if not allow_reserved:
         check_username(username)
     if len(password) < 10:
-        raise AccountError("password", "Kata sandi minimal 10 karakter.")
+        raise AccountError("password", N_("Kata sandi minimal 10 karakter."))
     user = User(username=username, role=role)
     user.set_password(password)  # hashing is slow: outside the write transaction
     if email_verified:
@@ -67,9 +68,9 @@ def create_user(username: str, password: str, *, email: str | None = None, role:
     with write_transaction():
         taken = db.session.scalar(sa.select(User.id).where(sa.func.lower(User.username) == username.lower()))
         if taken:
-            raise AccountError("username", "Nama pengguna sudah dipakai.")
+            raise AccountError("username", N_("Nama pengguna sudah dipakai."))
         if user.email and db.session.scalar(sa.select(User.id).where(User.email == user.email)):
-            raise AccountError("email", "Email sudah terdaftar.")
+            raise AccountError("email", N_("Email sudah terdaftar."))
         db.session.add(user)
         if user.pending_email:
             from .email import announce_pending
@@ -150,11 +151,11 @@ def change_password(user: User, current: str, new: str) -> User:
     """Set a new password and end every other session (their cookies carry
     the old session version)."""
     if not user.check_password(current):
-        raise AccountError("current", "Kata sandi sekarang salah.")
+        raise AccountError("current", N_("Kata sandi sekarang salah."))
     if len(new) < 10:
-        raise AccountError("password", "Kata sandi minimal 10 karakter.")
+        raise AccountError("password", N_("Kata sandi minimal 10 karakter."))
     if current == new:
-        raise AccountError("password", "Kata sandi baru harus berbeda.")
+        raise AccountError("password", N_("Kata sandi baru harus berbeda."))
     from ..models import audit
 
     scratch = User()

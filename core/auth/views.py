@@ -40,7 +40,7 @@ def login():
             user = None
             minutes = max(1, -(-exc.retry_after // 60))
             form.password.errors.append(_("Terlalu banyak percobaan masuk yang gagal untuk akun ini. Coba lagi dalam "
-                                          "{n} menit, atau hubungi admin bila ini bukan Anda.", n=minutes))
+                                          "%(n)s menit, atau hubungi admin bila ini bukan Anda.", n=minutes))
             status, headers = 429, {"Retry-After": str(exc.retry_after)}
         else:
             if user is None:
@@ -49,7 +49,7 @@ def login():
                 form.username.errors.append(_("Akun ini sedang ditangguhkan."))
             else:
                 start_session(user, remember=form.remember.data)
-                flash(_("Selamat datang, {name}.", name=user.name), "success")
+                flash(_("Selamat datang, %(name)s.", name=user.name), "success")
                 return redirect(resume.resume(user) or _next_url())
     translate_errors(form)
     if status == 200 and form.is_submitted() and form.errors:
