@@ -291,14 +291,7 @@ def overdue_services(today: date | None = None) -> list[Service]:
 def add_faq(user: User, slug: str, question: str, answer_md: str, *, source_answer_id: int | None = None,
             credited_user_id: int | None = None) -> ServiceFaq:
     _require(user)
-    question, answer_md = (question or "").strip(), (answer_md or "").strip()
-    errors = {}
-    if not 10 <= len(question) <= 200:
-        errors["question"] = N_("Pertanyaan FAQ 10–200 karakter.")
-    if not 20 <= len(answer_md) <= 5000:
-        errors["answer"] = N_("Jawaban FAQ 20–5.000 karakter.")
-    if errors:
-        raise CurationError(N_("Periksa kembali isian FAQ."), errors)
+    question, answer_md = _faq_text(question, answer_md)
     answer_html = render_markdown(answer_md)
     with write_transaction():
         service = _service(slug)
