@@ -11,19 +11,9 @@ from forum.models import Answer, Question, Vote
 
 from .conftest import AuthActions, csrf_from, login_client, post_form
 
-BODY = "Saya sudah mencoba datang ke kantor tetapi diminta kembali minggu depan."
+from .test_forum import BODY, people, user  # noqa: F401  (the forum's people and thread fixtures)
+
 ANSWER = "Bawa KK asli dan surat kehilangan dari polsek ke Disdukcapil terdekat."
-
-
-@pytest.fixture
-def people(app, make_user):
-    ids = {name: make_user(name) for name in ("penanya", "penjawab", "warga_lain")}
-    ids["moderator"] = make_user("moderator1", role=Role.MODERATOR)
-    return ids
-
-
-def user(uid):
-    return db.session.get(User, uid)
 
 
 @pytest.fixture
