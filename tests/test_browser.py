@@ -3,6 +3,7 @@ search, ask with live suggestions, answer, vote, promote."""
 import shutil
 import socket
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,46 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(not (CHROMEDRIVER and CHROMIUM), reason="headless Chromium is not installed")
 
 
-@pytest.fixture
-def live(tmp_path, seeded_db):
+@contextmanager
+def serve(app):
+    """Run ``app`` on a free loopback port in a thread; yields its base URL."""
     from werkzeug.serving import make_server
 
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.shutdown()
+
+
+@contextmanager
+def chromium(tmp_path, *flags, mobile=None):
+    """Headless Chromium with our flags (plus ``flags``); ``mobile`` = device metrics to emulate."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 *flags, f"--user-data-dir={tmp_path / 'chrome'}"):
+        options.add_argument(flag)
+    if mobile:
+        options.add_experimental_option("mobileEmulation", {"deviceMetrics": mobile})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(5)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def live(tmp_path, seeded_db):
     from core.auth.services import create_user
     from core.models import Role
 
@@ -26,31 +63,14 @@ def live(tmp_path, seeded_db):
         for name, role in (("penanya", Role.MEMBER), ("penjawab", Role.MEMBER), ("u_km", Role.KNOWLEDGE_MANAGER),
                            ("u_km2", Role.KNOWLEDGE_MANAGER)):
             create_user(name, "kata-sandi-aman", role=role)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
+    with serve(app) as base:
+        yield base
 
 
 @pytest.fixture
 def browser(tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=412,1000", f"--user-data-dir={tmp_path / 'chrome'}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(5)
-    yield driver
-    driver.quit()
+    with chromium(tmp_path, "--window-size=412,1000") as driver:
+        yield driver
 
 
 def wait_for(browser, text, timeout=10):

@@ -1,54 +1,30 @@
 """The inbox on a 360 px wide phone, in headless Chromium: the unread count
 sits in the header, the inbox fits the screen (no sideways scrolling), each
 notification is a big enough tap target and opens the answer."""
-import socket
-import threading
-
 import pytest
 
 from .conftest import clone, make_app
-from .test_browser import CHROMEDRIVER, CHROMIUM, login, wait_for
+from .test_browser import CHROMEDRIVER, CHROMIUM, chromium, login, serve, wait_for
 
 pytestmark = pytest.mark.skipif(not (CHROMEDRIVER and CHROMIUM), reason="headless Chromium is not installed")
 
 
 @pytest.fixture
 def live_app(tmp_path, seeded_db):
-    from werkzeug.serving import make_server
-
     from core.auth.services import create_user
 
     app = make_app(clone(seeded_db, tmp_path))
     with app.app_context():
         for name in ("penanya", "penjawab"):
             create_user(name, "kata-sandi-aman")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{port}"
-    server.shutdown()
+    with serve(app) as base:
+        yield app, base
 
 
 @pytest.fixture
 def phone(tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--hide-scrollbars", f"--user-data-dir={tmp_path / 'chrome'}"):
-        options.add_argument(flag)
-    options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 360, "height": 640,
-                                                                          "pixelRatio": 2.0}})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(5)
-    yield driver
-    driver.quit()
+    with chromium(tmp_path, "--hide-scrollbars", mobile={"width": 360, "height": 640, "pixelRatio": 2.0}) as driver:
+        yield driver
 
 
 def test_the_inbox_works_on_a_360px_phone(live_app, phone):
