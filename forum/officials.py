@@ -23,7 +23,7 @@ TITLE_MIN, TITLE_MAX = 5, 120
 
 
 def clean_title(title: str | None) -> str:
-    title = " ".join((title or "").split())
+    title = " ".join((title or "")[:TITLE_MAX * 4].split())  # capped before any work
     if not TITLE_MIN <= len(title) <= TITLE_MAX:
         raise ValidationFailed({"official_title": N_("Tulis jabatan dan instansi, 5–120 karakter "
                                                      "(mis. Petugas Disdukcapil Kota Bandung).")})
@@ -51,7 +51,7 @@ def verify_official(actor: User, user_id: int, title: str) -> User:
 
 def revoke_official(actor: User, user_id: int, reason: str = "") -> User:
     _require(actor, "curate")
-    reason = " ".join((reason or "").split())[:300]
+    reason = " ".join((reason or "")[:600].split())[:300]
     with write_transaction():
         user = db.session.get(User, user_id, with_for_update=True)
         if user is None:
