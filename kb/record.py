@@ -351,6 +351,16 @@ class Checker:
             return None
         return value
 
+    def entries(self, value: list, where: str, allowed: tuple[str, ...] | set[str]):
+        """Each mapping in the list ``value`` as (``where[i]``, mapping), after
+        reporting non-mappings and unknown keys (those entries are skipped)."""
+        for i, raw in enumerate(value, 1):
+            w = f"{where}[{i}]"
+            item = self.mapping(raw, w)
+            if item is not None:
+                self.unknown_keys(item, allowed, w)
+                yield w, item
+
     def unknown_keys(self, value: dict, allowed: tuple[str, ...] | set[str], where: str) -> None:
         for key in value:
             if key not in allowed:
@@ -514,12 +524,7 @@ def _parse_fees(c: Checker, value: Any) -> tuple[Fee, ...]:
                       "(fixed, maximum, range, by_region, free)")
         return ()
     out = []
-    for i, raw in enumerate(value, 1):
-        where = f"fees[{i}]"
-        item = c.mapping(raw, where)
-        if item is None:
-            continue
-        c.unknown_keys(item, FEE_KEYS, where)
+    for where, item in c.entries(value, "fees", FEE_KEYS):
         label = c.text(item.get("label"), f"{where}.label", max_len=300)
         kind = item.get("kind")
         if kind not in FEE_KINDS:
@@ -562,12 +567,7 @@ def _parse_exemptions(c: Checker, value: Any, where: str) -> tuple[Exemption, ..
         c.add(where, f"harus berupa daftar, bukan {_type_name(value)}")
         return ()
     out = []
-    for i, raw in enumerate(value, 1):
-        w = f"{where}[{i}]"
-        item = c.mapping(raw, w)
-        if item is None:
-            continue
-        c.unknown_keys(item, EXEMPTION_KEYS, w)
+    for w, item in c.entries(value, where, EXEMPTION_KEYS):
         who = c.text(item.get("who"), f"{w}.who", max_len=300)
         amount = c.integer(item.get("amount"), f"{w}.amount", required=True,
                            what="angka rupiah tanpa titik (0 = gratis)")
@@ -628,12 +628,7 @@ def _parse_channels(c: Checker, value: Any) -> tuple[Channel, ...]:
         c.add("channels", "wajib diisi: minimal satu tempat atau kanal pengajuan")
         return ()
     out = []
-    for i, raw in enumerate(value, 1):
-        where = f"channels[{i}]"
-        item = c.mapping(raw, where)
-        if item is None:
-            continue
-        c.unknown_keys(item, CHANNEL_KEYS, where)
+    for where, item in c.entries(value, "channels", CHANNEL_KEYS):
         kind = item.get("kind")
         if kind not in CHANNEL_KINDS:
             c.add(f"{where}.kind", ("wajib diisi" if kind is None else f"tidak dikenal (tertulis: {kind!r})")
