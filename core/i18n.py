@@ -4,7 +4,13 @@ Every UI string is written in Indonesian (the msgid) in templates and code;
 ``translations/en/LC_MESSAGES/messages.po`` holds the English.  Indonesian
 needs no catalog for our own messages; ``translations/id/LC_MESSAGES/
 wtforms.po`` gives WTForms' built-in (English) messages in Indonesian.
-Placeholders use gettext's named form: ``_("%(n)s layanan", n=count)``.
+Placeholders use gettext's named form: ``_("Halo %(name)s,", name=...)``; a
+count goes through ``ngettext("%(num)s layanan", "%(num)s layanan", count)``
+(Indonesian has one form, English two: "1 service", "2 services").
+
+E-mails are written in the recipient's chosen language
+(``notify_settings.language``), not the worker's: ``notify.mailer.compose``
+renders them inside ``flask_babel.force_locale``.
 
 ``_`` is a thin wrapper around Flask-Babel's ``gettext`` for two reasons:
 

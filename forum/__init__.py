@@ -5,12 +5,9 @@ bp = Blueprint("forum", __name__, template_folder="templates")
 
 @bp.record_once
 def _register(state):
-    # The forum's own templates use the flag reasons; other packages reach
-    # the forum through core.signals (forum.subscribers), not globals.
-    from .models import FLAG_REASONS
-
-    state.app.jinja_env.globals.update(flag_reasons=FLAG_REASONS)
-
+    # Search asks the forum for its documents through this registry (a
+    # provider, not an event); other packages react to the forum through
+    # core.signals (forum.subscribers).
     from search.registry import register
 
     from . import search_docs

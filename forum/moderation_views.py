@@ -12,6 +12,7 @@ from core.security import is_safe_next, require_capability
 
 from . import bp
 from . import moderation as mod
+from .models import FLAG_REASONS
 from .queries import post_or_none, review_queue
 from .services import ForumError
 from .views import _QUESTION_REF, post_anchor
@@ -26,7 +27,8 @@ def _back(default: str) -> str:
 @require_capability("moderate")
 def queue():
     flagged, reasons, first_posts = review_queue()
-    return render_template("forum/queue.html", flagged=flagged, reasons=reasons, first_posts=first_posts)
+    return render_template("forum/queue.html", flagged=flagged, reasons=reasons, first_posts=first_posts,
+                           flag_reasons=FLAG_REASONS)
 
 
 def _post_or_404(post_id: int):

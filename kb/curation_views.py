@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from core.extensions import db
 from core.http import parse_int
-from core.i18n import N_, _
+from core.i18n import N_, _, ngettext
 from core.security import require_capability
 
 from . import bp, editor
@@ -449,7 +449,7 @@ def _regulation_page(key: str | None):
         else:
             message = _("Peraturan disimpan.")
             if result.flagged:
-                message += " " + _("%(n)s halaman yang mengutipnya ditandai perlu ditinjau.", n=len(result.flagged))
+                message += " " + ngettext("%(num)s halaman yang mengutipnya ditandai perlu ditinjau.", "%(num)s halaman yang mengutipnya ditandai perlu ditinjau.", len(result.flagged))
             flash(message, "success")
             return redirect(url_for("kb.curation_regulations") + f"#reg-{result.regulation.key}")
     else:

@@ -41,6 +41,7 @@ from flask import current_app, render_template
 
 from core.db import write_transaction
 from core.extensions import db
+from core.i18n import _, ngettext
 from core.models import User, utcnow
 from core.urls import path_for
 
@@ -96,16 +97,29 @@ class Composed:
     subject: str
     body: str
     unsubscribe_url: str
+    language: str = "id"
 
 
 def compose(row: MailOutbox) -> Composed:
-    """The mail for ``row`` from the current state of the database; raises
-    Skip when there is nothing (left) to send."""
-    from core.auth.email import address_hash, unsubscribe_token, verification_token
+    """The mail for ``row`` from the current state of the database, in the
+    recipient's e-mail language; raises Skip when there is nothing (left)
+    to send."""
+    from flask_babel import force_locale
+
+    from .services import email_language
 
     user = db.session.get(User, row.user_id)
     if user is None:
         raise Skip("akun tidak ada lagi")
+    language = email_language(user.id)
+    with force_locale(language):
+        composed = _compose(row, user)
+    composed.language = language
+    return composed
+
+
+def _compose(row: MailOutbox, user: User) -> Composed:
+    from core.auth.email import address_hash, unsubscribe_token, verification_token
     if row.kind == "verify":
         hashed = (row.payload or {}).get("h", "")
         if not user.pending_email or address_hash(user.pending_email) != hashed:
@@ -113,7 +127,7 @@ def compose(row: MailOutbox) -> Composed:
         link = absolute(path_for("notify.verify_email", token=verification_token(user.id, hashed)))
         unsubscribe = absolute(path_for("notify.unsubscribe", token=unsubscribe_token(user.id, hashed)))
         body = render_template("notify/email/verify.txt", user=user, link=link, unsubscribe=unsubscribe)
-        return Composed(user.pending_email, "Verifikasi alamat email Anda di Layanan", body, unsubscribe)
+        return Composed(user.pending_email, _("Verifikasi alamat email Anda di Layanan"), body, unsubscribe)
 
     if not user.email:
         raise Skip("tidak ada alamat email terverifikasi")
@@ -122,7 +136,7 @@ def compose(row: MailOutbox) -> Composed:
     if row.kind == "address_taken":
         body = render_template("notify/email/address_taken.txt", user=user, settings_url=settings_url,
                                unsubscribe=unsubscribe)
-        return Composed(user.email, "Ada yang mencoba memakai alamat email Anda di Layanan", body, unsubscribe)
+        return Composed(user.email, _("Ada yang mencoba memakai alamat email Anda di Layanan"), body, unsubscribe)
 
     mode = db.session.scalar(sa.select(NotificationSettings.email_mode)
                              .where(NotificationSettings.user_id == user.id)) or "instant"
@@ -161,7 +175,8 @@ def compose(row: MailOutbox) -> Composed:
         body = render_template("notify/email/digest.txt", user=user, entries=entries, more=more, absolute=absolute,
                                inbox=absolute(path_for("notify.inbox")), settings_url=settings_url,
                                unsubscribe=unsubscribe)
-        subject = f"Ringkasan harian Layanan: {len(entries) + more} kabar baru"
+        subject = ngettext("Ringkasan harian Layanan: %(num)s kabar baru",
+                           "Ringkasan harian Layanan: %(num)s kabar baru", len(entries) + more)
         return Composed(user.email, subject, body, unsubscribe)
     raise Skip(f"jenis email tidak dikenal: {row.kind}")
 
@@ -195,6 +210,7 @@ def build_message(row_id: int, composed: Composed) -> EmailMessage:
     msg["List-Unsubscribe"] = f"<{composed.unsubscribe_url}>"
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(composed.body, charset="utf-8")
+    msg["Content-Language"] = composed.language  # (set_content drops Content-* headers set before it)
     return msg
 
 

@@ -66,6 +66,10 @@ class NotificationSettings(db.Model):
 
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     email_mode: Mapped[str] = mapped_column(sa.String(10), default="instant")  # instant | daily | off
+    # The language e-mails are written in ("id" | "en"; None: Indonesian).  Set
+    # on the account page, and first taken from the site's language when the
+    # person adds an address (the worker that writes the mail has no request).
+    language: Mapped[str | None] = mapped_column(sa.String(5))
     # The daily digest covers notifications created after this moment.
     digest_sent_until: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

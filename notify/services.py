@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from core.db import write_transaction
 from core.extensions import db
-from core.i18n import N_
+from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_
 from core.models import CAPABILITIES, User, utcnow
 
 from .models import EMAIL_MODES, FOLLOW_TARGETS, Follow, MailOutbox, Notification, NotificationSettings
@@ -277,12 +277,35 @@ def email_mode(user) -> str:
     return row.email_mode if row is not None else "instant"
 
 
-def set_email_mode(user_id: int, mode: str) -> str:
+def email_language(user_id: int) -> str:
+    """The language this person's e-mails are written in."""
+    return db.session.scalar(sa.select(NotificationSettings.language)
+                             .where(NotificationSettings.user_id == user_id)) or DEFAULT_LANGUAGE
+
+
+def set_email_mode(user_id: int, mode: str, language: str | None = None) -> str:
     if mode not in EMAIL_MODES:
         raise NotifyError(N_("Pilih salah satu: setiap ada kabar, ringkasan harian, atau tidak sama sekali."))
+    if language is not None and language not in LANGUAGES:
+        raise NotifyError(N_("Pilih bahasa email: Bahasa Indonesia atau English."))
     with write_transaction():
         _set_mode(user_id, mode)
+        if language is not None:
+            db.session.get(NotificationSettings, user_id).language = language
     return mode
+
+
+def adopt_language(user_id: int, language: str) -> None:
+    """Inside a write transaction: write e-mails in ``language`` unless the
+    person already chose one."""
+    if language not in LANGUAGES:
+        return
+    row = db.session.get(NotificationSettings, user_id)
+    if row is None:
+        db.session.add(NotificationSettings(user_id=user_id, email_mode="instant", language=language,
+                                            updated_at=utcnow()))
+    elif not row.language:
+        row.language = language
 
 
 def _set_mode(user_id: int, mode: str) -> None:

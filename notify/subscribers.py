@@ -122,6 +122,15 @@ def _draft_reviewed(_sender, draft=None, service=None, outcome="", actor=None, *
 # ---------------------------------------------------------------- accounts
 
 def _verification_requested(_sender, user=None, address_hash="", **_kw) -> None:
+    from flask import has_request_context
+
+    from core.i18n import current_language
+
+    # The mails to this address are written in the language the person is
+    # using the site in now (registration or the account page), until they
+    # choose another on the account page.
+    if has_request_context():
+        svc.adopt_language(user.id, current_language())
     svc.queue_mail("verify", user.id, {"h": address_hash})
 
 

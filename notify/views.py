@@ -12,7 +12,7 @@ from core.auth.services import AccountError
 from core.extensions import csrf, db
 from core.models import User
 from core.http import page_arg
-from core.i18n import N_, _
+from core.i18n import N_, _, ngettext
 from core.ratelimit import limited
 from core.security import is_safe_next
 
@@ -25,6 +25,8 @@ MODE_LABELS = {
     "daily": N_("Ringkasan harian (satu email sehari)"),
     "off": N_("Tidak usah kirim email (hanya di situs)"),
 }
+# Each language is named in itself, as on the language switch.
+EMAIL_LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 
 
 def login_first(page_endpoint: str):
@@ -83,7 +85,7 @@ def open_one(notification_id: int):
 @login_first("notify.inbox")
 def read_all():
     n = svc.mark_all_read(current_user)
-    flash(_("%(n)s notifikasi ditandai sudah dibaca.", n=n), "success")
+    flash(ngettext("%(num)s notifikasi ditandai sudah dibaca.", "%(num)s notifikasi ditandai sudah dibaca.", n), "success")
     return redirect(url_for("notify.inbox"))
 
 
@@ -109,6 +111,7 @@ def follow():
 def _account_page(email_value: str | None = None, email_error: str | None = None, status: int = 200):
     user = current_user
     return render_template("notify/account.html", user=user, mode=svc.email_mode(user), modes=EMAIL_MODES,
+                           language=svc.email_language(user.id), languages=EMAIL_LANGUAGES,
                            mode_labels=MODE_LABELS, follows=svc.following(user),
                            email_value=email_value if email_value is not None else (user.pending_email or ""),
                            email_error=email_error), status
@@ -168,7 +171,11 @@ def set_mode():
     if mode not in EMAIL_MODES:
         flash(_("Pilih salah satu: setiap ada kabar, ringkasan harian, atau tidak sama sekali."), "error")
         return _account_page(status=400)
-    svc.set_email_mode(current_user.id, mode)
+    language = request.form.get("language") or None
+    if language is not None and language not in EMAIL_LANGUAGES:
+        flash(_("Pilih bahasa email: Bahasa Indonesia atau English."), "error")
+        return _account_page(status=400)
+    svc.set_email_mode(current_user.id, mode, language)
     flash(_("Pengaturan notifikasi disimpan."), "success")
     if mode != "off" and not current_user.email:
         flash(_("Email baru dikirim setelah Anda menambahkan dan memverifikasi alamat email."), "info")

@@ -427,3 +427,61 @@ def test_the_worker_loop_sends_and_stops(mail_app, smtp, make_user):
     stop.set()
     thread.join(10)
     assert not thread.is_alive() and len(smtp.inbox.messages) == 1 and "terkirim 1" in said[0]
+
+
+# ---------------------------------------------------------------- language
+
+def test_mail_is_written_in_the_recipients_language(mail_app, smtp, make_user):
+    """The worker has no request: each mail is composed in the language the
+    person used when giving the address, until they pick another."""
+    client = mail_app.test_client()
+    client.get("/?lang=en")                      # browsing in English (the cookie remembers it)
+    assert AuthActions(client).register("reader", email="reader@contoh.id").status_code == 302
+    send(mail_app)
+    [verify] = smtp.inbox.messages
+    assert verify["Subject"] == "Verify your e-mail address on Layanan" and verify["Content-Language"] == "en"
+    body = Inbox.text(verify)
+    assert "Hello reader," in body and "open this link within 3 days" in body
+    phone = mail_app.test_client()
+    path = link_in(body, "/akun/email/verifikasi/")
+    phone.post(path, data={"csrf_token": csrf_from(phone.get(path).get_data(as_text=True))})
+
+    make_user("penjawab")
+    qid = ask(mail_app, "reader")
+    answer(mail_app, "penjawab", qid)
+    send(mail_app)
+    msg = smtp.inbox.messages[-1]
+    assert msg["To"] == "reader@contoh.id" and msg["Content-Language"] == "en"
+    assert msg["Subject"].startswith("penjawab answered a question you follow: ")
+    body = Inbox.text(msg)
+    assert "Hello reader," in body and "Unsubscribe (one click, no login needed):" in body
+    assert "menjawab" not in body and "Berhenti berlangganan" not in body
+
+    # the account page shows the choice, in the site's language, and changes it
+    page = client.get("/akun").get_data(as_text=True)
+    assert "E-mail language" in page and 'value="en" checked' in page
+    r = post_form(client, "/akun/notifikasi", {"email_mode": "instant", "language": "id"}, token_page="/akun")
+    assert r.status_code == 302
+    answer(mail_app, "penjawab", qid, ANSWER + " Tambahan: bawa juga pas foto.")
+    send(mail_app)
+    msg = smtp.inbox.messages[-1]
+    assert msg["Content-Language"] == "id" and "menjawab pertanyaan yang Anda ikuti" in msg["Subject"]
+    assert "Halo reader," in Inbox.text(msg)
+    # a made-up language is refused with a message, and nothing changes
+    r = post_form(client, "/akun/notifikasi", {"email_mode": "daily", "language": "xx"}, token_page="/akun")
+    assert r.status_code == 400 and "Bahasa Indonesia or English" in r.get_data(as_text=True)
+    assert 'value="instant" checked' in client.get("/akun").get_data(as_text=True)
+
+
+def test_counts_use_plural_forms_in_english(mail_app, make_user):
+    make_user("penanya")
+    make_user("penjawab")
+    qid = ask(mail_app, "penanya")
+    client = mail_app.test_client()
+    client.get("/?lang=en")
+    one = client.get(f"/pertanyaan/{qid}").get_data(as_text=True)
+    answer(mail_app, "penjawab", qid)
+    answer(mail_app, "penjawab", qid, ANSWER + " Tambahan: bawa juga pas foto.")
+    two = client.get(f"/pertanyaan/{qid}").get_data(as_text=True)
+    assert ">0 answers<" in one and ">2 answers<" in two
+    assert "1 answers" not in client.get("/pertanyaan").get_data(as_text=True)
