@@ -155,6 +155,33 @@ def test_vocabulary_for_did_you_mean(app):
 
 # ---------------------------------------------------------------- vector index
 
+def test_rescoring_codes_are_close_to_float32_and_old_folders_still_load(tmp_path):
+    """Two-level codes (int8 + 4-bit remainder): scores within 1e-4 of the
+    float32 dot product; a folder built before the second level (int8
+    only) still answers, less precisely."""
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal(384).astype(np.float32) * 3  # e5 vectors share a large common component
+    raw = base + rng.standard_normal((2000, 384)).astype(np.float32)
+    raw /= np.linalg.norm(raw, axis=1, keepdims=True)
+    dense_mod.write_codes(tmp_path, "question", raw)
+    np.save(tmp_path / "question.refs.npy", np.arange(2000))
+    np.save(tmp_path / "question.chunk_doc.npy", np.arange(2000, dtype=np.int32))
+    part = dense_mod._Part(tmp_path, "question", {"ann": False})
+    q = raw[7] + 0.1 * rng.standard_normal(384).astype(np.float32)
+    q /= np.linalg.norm(q)
+    rows = np.arange(0, 2000, 3)
+    exact = raw[rows] @ q
+    fine_error = np.abs(part.scores(q, rows) - exact).max()
+    assert fine_error < 1e-4
+    assert part.search(q, 1)[0][0] == 7
+    for name in ("question.fine.npy", "question.fine_scales.npy"):
+        (tmp_path / name).unlink()
+    coarse = dense_mod._Part(tmp_path, "question", {"ann": False})
+    coarse_error = np.abs(coarse.scores(q, rows) - exact).max()
+    assert fine_error * 5 < coarse_error < 2e-3
+    assert coarse.search(q, 1)[0][0] == 7
+
+
 def test_ann_equals_exact_search_on_a_small_index(tmp_path, bow_db):
     app = bow_app(tmp_path, bow_db)
     queries = ["ktp hilang", "perpanjang paspor", "akta kelahiran anak", "pajak kendaraan", "nikah di kua",
