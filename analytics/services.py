@@ -37,7 +37,12 @@ def _signer():
 
 def log_search(query: str, response, source: str = "page") -> str | None:
     """Queue the search for the log; return a signed token for its result
-    links (``/klik?s=...``), so a click can only be credited to this search."""
+    links (``/klik?s=...``), so a click can only be credited to this search.
+    Nothing is kept when the operator switched the log off."""
+    from flask import current_app
+
+    if not current_app.config.get("SEARCH_LOG_ENABLED", True):
+        return None
     cleaned = redact(response.query[:200])[:200]
     if not cleaned:
         return None

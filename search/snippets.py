@@ -30,11 +30,15 @@ def make_snippet(text: str, query_terms: set[str], width: int = 220) -> str:
                 positions.append(m)
     start = 0
     if positions:
-        best, best_count = positions[0].start(), 0
-        for i, m in enumerate(positions):
-            count = sum(1 for p in positions[i:] if p.start() < m.start() + width)
-            if count > best_count:
-                best, best_count = m.start(), count
+        # The window of ``width`` characters starting at a match that holds
+        # the most matches (two pointers over the sorted starts: linear).
+        starts = [m.start() for m in positions]
+        best, best_count, j = starts[0], 0, 0
+        for i, first in enumerate(starts):
+            while j < len(starts) and starts[j] < first + width:
+                j += 1
+            if j - i > best_count:
+                best, best_count = first, j - i
         start = max(0, best - 40)
         if start:
             space = text.rfind(" ", 0, start)

@@ -30,6 +30,15 @@ def test_searches_are_logged_redacted_and_clicks_recorded(app, client):
         assert click.search_key == row.key and click.rank == 1
 
 
+def test_an_operator_can_switch_the_search_log_off(app, client):
+    app.config["SEARCH_LOG_ENABLED"] = False
+    html = client.get("/cari?q=ktp+hilang").get_data(as_text=True)
+    assert 'href="/layanan/' in html and "/klik?" not in html  # results link straight to the page
+    assert client.get("/api/v1/search?q=paspor").status_code == 200
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(SearchLog.id))) == 0
+
+
 def test_clicks_can_only_be_credited_by_the_search_that_showed_them(app, client):
     """/klik used to take a search-log row id: anyone could overwrite any
     row's click.  Now the link carries the search's key, signed."""
