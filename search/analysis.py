@@ -54,6 +54,15 @@ def stem(word: str) -> str:
     return root or word
 
 
+def is_indonesian_word(word: str) -> bool:
+    """Whether ``word`` is an Indonesian root word or an affixed form of one
+    (Sastrawi's dictionary of about 30,000 roots)."""
+    if len(word) <= 3 or word.isdigit():
+        return False
+    stemmer, dictionary = _sastrawi()
+    return dictionary.contains(word) or dictionary.contains(stemmer.stem(word))
+
+
 class IndonesianStemFilter(Filter):
     def __call__(self, tokens):
         for t in tokens:

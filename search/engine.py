@@ -66,6 +66,7 @@ class Response:
     ranked: list[Result] = field(default_factory=list)   # every scored candidate, best first (bar not applied)
     timings: dict = field(default_factory=dict)           # ms per stage: lexical, dense, fusion, suggest
     query_features: dict = field(default_factory=dict)    # what the abstention calibrator saw
+    dense_hits: list | None = None                         # the dense list, for "did you mean" to reuse
 
     @property
     def official_match(self) -> bool:
@@ -226,7 +227,7 @@ class SearchEngine:
     # ------------------------------------------------------------ search
     def search(self, query: str, k: int = 10, kinds: list[str] | None = None, *, mode: str = "hybrid",
                restrict: set[str] | None = None, prior: list[str] | None = None, rank_by: str | None = None,
-               suggest: bool = True) -> Response:
+               suggest: bool = True, dense_hits: list[tuple[str, float]] | None = None) -> Response:
         """The one search path (``/cari``, ``/api/v1/search``, similar
         questions and the benchmarks).
 
@@ -237,7 +238,9 @@ class SearchEngine:
         the ``prior_rr`` feature (0 for everything else, so it changes
         nothing in normal searches); ``rank_by`` ("lexical", "dense",
         "rrf") replaces the fitted model by one raw list, for the benchmarks'
-        baselines only (no bar)."""
+        baselines only (no bar).  ``dense_hits``: the dense list of an
+        earlier search, used instead of encoding this query ("did you mean"
+        re-scores a one-word correction with the typed query's vector)."""
         started = time.perf_counter()
         if prior is not None:
             restrict = set(prior)
@@ -256,7 +259,9 @@ class SearchEngine:
         # The query encoder runs in C without the GIL: start it first, so it
         # overlaps the lexical search.
         pending = None
-        if dense is not None and normalized.strip():
+        if dense_hits is not None and dense is not None:
+            dense = None  # reuse the given list below
+        elif dense is not None and normalized.strip():
             try:
                 pending = dense.encode_query_async(normalized)
             except Exception:
@@ -278,7 +283,10 @@ class SearchEngine:
         t1 = time.perf_counter()
         timings["lexical"] = (t1 - t0) * 1000
         dense_list: list[tuple[str, float]] = []
-        if pending is not None:
+        if dense_hits is not None and mode in ("hybrid", "dense") and self.dense is not None:
+            dense_list = list(dense_hits)
+            used.append("dense")
+        elif pending is not None:
             try:
                 dense_list = dense.search_vector(pending.result(), limit, kinds, exact=restrict is not None)
                 used.append("dense")
@@ -373,7 +381,8 @@ class SearchEngine:
         timings["fusion"] = (t3 - t2) * 1000 - timings["snippets"]
         response = Response(query=cleaned, normalized=normalized, results=chosen, mode=run_mode,
                             abstained=not chosen, confidence=confidence, known=known, ranked=ranked,
-                            timings=timings, query_features=query_features)
+                            timings=timings, query_features=query_features,
+                            dense_hits=dense_list if "dense" in used else None)
         if suggest and not rank_by and restrict is None:
             from .suggest import did_you_mean
 

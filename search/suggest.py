@@ -2,15 +2,18 @@
 
 A word is a candidate for correction only if nothing knows it: not the
 index, not the normalization map (any word of any phrase), not the English
-word list (``data/english_words.txt.gz``), and it is at least four letters
-long.  Its correction comes from the index's own spelling field, must be a
+word list (``data/english_words.txt.gz``), not Sastrawi's dictionary of
+Indonesian root words (a real word such as "selamat", "menyetir" or "liga"
+is never "corrected" into a look-alike the index happens to hold), and it
+is at least four letters long.  Its correction comes from the index's own spelling field, must be a
 plausible typo (one edit, two for words of nine letters or more) and must
 not itself be an English-only word.  Then the corrected query is searched,
 and the suggestion is shown only when it has clearly more evidence than
-what the citizen typed: the corrected query clears the confidence bar and
-its confidence beats the original's by at least ``MARGIN`` (or the original
-abstained).  "prakerja" is never turned into "pekerja", and "lost id card"
-is never turned into "lost id care".
+what the citizen typed: the corrected query clears the confidence bar, its
+confidence is at least ``FLOOR`` and beats the original's by at least
+``MARGIN`` (or the original abstained).  "prakerja" is never turned into "pekerja", and "lost id card"
+is never turned into "lost id care".  The corrected query reuses the typed
+query's dense list (no second encoding).
 """
 from __future__ import annotations
 
@@ -18,9 +21,10 @@ import gzip
 from functools import lru_cache
 from pathlib import Path
 
-from .analysis import STOPWORDS, stem, words
+from .analysis import STOPWORDS, is_indonesian_word, stem, words
 
 MARGIN = 0.15
+FLOOR = 0.5   # the corrected query must be more likely answered than not
 ENGLISH = Path(__file__).with_name("data") / "english_words.txt.gz"
 
 
@@ -49,7 +53,8 @@ def edit_distance(a: str, b: str) -> int:
 def _unknown(engine, word: str) -> bool:
     return (len(word) >= 4 and word not in STOPWORDS and not word.isdigit()
             and not engine.normalizer.knows(word) and word not in english_words()
-            and not any(ix.has_term(stem(word)) for ix in engine.lexicals.values()))
+            and not any(ix.has_term(stem(word)) for ix in engine.lexicals.values())
+            and not is_indonesian_word(word))
 
 
 def correction(engine, word: str) -> str | None:
@@ -73,8 +78,12 @@ def did_you_mean(engine, cleaned: str, response, kinds: list[str] | None = None)
     if not changed:
         return None
     suggestion = " ".join(out)
-    alternative = engine.search(suggestion, k=1, kinds=kinds, mode=response.mode, suggest=False)
-    if alternative.abstained:
+    # The correction changes a word or two: its dense side is the typed
+    # query's (e5 reads through typos), so only the lexical side is run
+    # again and the second search costs no second encoding.
+    alternative = engine.search(suggestion, k=1, kinds=kinds, mode=response.mode, suggest=False,
+                                dense_hits=response.dense_hits)
+    if alternative.abstained or alternative.confidence < FLOOR:
         return None
     if response.abstained or alternative.confidence >= response.confidence + MARGIN:
         return suggestion

@@ -87,6 +87,17 @@ def test_did_you_mean_only_when_it_helps(client):
     assert client.get("/api/v1/search?q=kartu+prakerja").get_json()["did_you_mean"] is None
     # ... and a query that already finds its page gets no suggestion.
     assert client.get("/api/v1/search?q=akta+kelahrian+anak").get_json()["did_you_mean"] is None
+    # Real Indonesian words are never "corrected" into a look-alike the index holds.
+    from search.analysis import is_indonesian_word
+    from search.suggest import _unknown
+
+    engine = client.application.extensions["search"]
+    for word in ("selamat", "menyetir", "sarat", "liga"):
+        assert is_indonesian_word(word) and not _unknown(engine, word), word
+    for word in ("sertifkat", "paspr", "kelahrian", "perpanjng"):
+        assert not is_indonesian_word(word) and _unknown(engine, word), word
+    for q in ("selamat+pagi", "lisensi+menyetir+pertama", "ktp+pemula+sarat+nya+apa+aja"):
+        assert client.get(f"/api/v1/search?q={q}").get_json()["did_you_mean"] is None, q
 
 
 def test_search_api_shape(client):
