@@ -62,12 +62,18 @@ def _open(path: Path) -> tantivy.Index:
 
 
 def to_tantivy(doc: Document) -> tantivy.Document:
-    payload = {"kind": doc.kind, "title": doc.title, "body": doc.body, "url": doc.url, "meta": doc.extra}
+    title, keywords, body = analyze(doc.title), analyze(" ".join(doc.keywords)), analyze(doc.body)
+    head = set(title) | set(keywords)
+    # "terms": the analyzed term sets of the head (title and keywords) and of
+    # the rest, so a search reads the features' term sets instead of
+    # stemming every candidate's text again (search.engine._doc_info).
+    payload = {"kind": doc.kind, "title": doc.title, "body": doc.body, "url": doc.url, "meta": doc.extra,
+               "terms": [" ".join(sorted(head)), " ".join(sorted(set(body) - head))]}
     return tantivy.Document(
         doc_id=doc.doc_id,
-        title=" ".join(analyze(doc.title)),
-        keywords=" ".join(analyze(" ".join(doc.keywords))),
-        body=" ".join(analyze(doc.body)),
+        title=" ".join(title),
+        keywords=" ".join(keywords),
+        body=" ".join(body),
         spell=" ".join(spelling_words(f"{doc.title} {' '.join(doc.keywords)} {doc.body}")),
         payload=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
     )
