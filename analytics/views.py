@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Response, abort, flash, redirect, render_template, request, session, url_for
 
@@ -86,6 +86,10 @@ def trail_for_display(raw) -> list[dict]:
         if not isinstance(item, (list, tuple)) or len(item) != 3:
             continue
         kind, ref, at = (str(x)[:200] for x in item)
+        try:  # recorded in UTC; shown in WIB like every other time
+            at = datetime.strptime(at, "%Y-%m-%dT%H:%M")
+        except ValueError:
+            at = None
         if kind == "search":
             out.append({"kind": kind, "label": ref, "url": path_for("search.results") + "?q=" + ref, "at": at})
         elif kind == "page":

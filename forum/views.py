@@ -40,7 +40,7 @@ def _forum_error(exc: ForumError):
     message = _(exc.message)
     if isinstance(exc, ValidationFailed):
         message = " ".join(_(m) for m in exc.errors.values())
-    return render_template("forum/problem.html", message=message, back=back), exc.status
+    return render_template("problem.html", message=message, back=back), exc.status
 
 
 def _service_choices():

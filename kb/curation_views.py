@@ -40,7 +40,7 @@ def _errors_for(errors: dict):
 @bp.errorhandler(cur.CurationError)
 def _curation_error(exc: cur.CurationError):
     details = [f"{k}: {_(v)}" for k, v in exc.fields.items()]
-    return render_template("forum/problem.html", message=" ".join([_(exc.message)] + details),
+    return render_template("problem.html", message=" ".join([_(exc.message)] + details),
                            back=request.referrer if request.referrer and request.referrer.startswith(request.host_url)
                            else url_for("kb.curation_home")), exc.status
 

@@ -51,7 +51,7 @@ def _back(default: str) -> str:
 
 @bp.errorhandler(svc.NotifyError)
 def _notify_error(exc: svc.NotifyError):
-    return render_template("notify/problem.html", message=_(exc.message), back=_back(url_for("notify.inbox"))), \
+    return render_template("problem.html", message=_(exc.message), back=_back(url_for("notify.inbox"))), \
         exc.status
 
 

@@ -221,6 +221,26 @@ def test_indonesian_content_is_marked_in_english(client, app):
     assert "This content is in Indonesian." not in html and "Isi ini dalam bahasa Indonesia." not in html
 
 
+def test_content_in_lists_and_page_details_is_marked_in_english(client, app):
+    """Titles and summaries in the service and question lists, and the
+    service page's notes, local-variation notice, duration note, place and
+    related questions: all database text, all Indonesian."""
+    import re
+
+    for path in ("/layanan?lang=en", "/pertanyaan?lang=en"):
+        html = client.get(path).get_data(as_text=True)
+        titles = re.findall(r'<a class="title"[^>]*>', html)
+        assert titles and all('lang="id"' in t for t in titles), path
+    html = client.get("/layanan?lang=en").get_data(as_text=True)
+    assert html.count('<p class="small" lang="id">') >= 10
+    html = client.get("/layanan/skck?lang=en").get_data(as_text=True)
+    assert '<span aria-current="page" lang="id">' in html and '<span class="one-line" lang="id">' in html
+    body = html.split('id="keterangan"', 1)
+    assert len(body) == 1 or '<div class="prose" lang="id">' in body[1][:400]
+    related = re.findall(r'<li><a href="/pertanyaan/\d+"[^>]*>', html)
+    assert related and all('lang="id"' in a for a in related)
+
+
 def test_thread_content_is_marked_in_english(client, app):
     import sqlalchemy as sa
 
