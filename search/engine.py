@@ -25,7 +25,7 @@ RRF_K = 60
 CANDIDATES = 50   # per list
 SHORTLIST = 15    # candidates ranked this high by either list get full features (stored text, coverage)
 RESTRICT_LIMIT = 100_000
-TERMS_CACHE_SIZE = 512   # (indexes without stored term sets only)
+TERMS_CACHE_SIZE = 4096
 
 
 @dataclass
@@ -195,9 +195,10 @@ class SearchEngine:
         return out, (known / len(groups) if groups else 0.0)
 
     def _doc_info(self, candidates: list[_Candidate]) -> None:
-        """Title, url, metadata and term sets of each candidate.  Fields,
-        with the term sets analyzed at indexing time, are read from the index
-        on every search (an edit counts at once, in every process)."""
+        """Title, url, metadata and term sets of each candidate.  Fields are
+        read from the index on every search (an edit counts at once, in
+        every process); only the stemming of a text already seen is cached,
+        keyed by the text itself."""
         by_kind: dict[str, list[_Candidate]] = {}
         for c in candidates:
             by_kind.setdefault(c.kind, []).append(c)
@@ -208,20 +209,14 @@ class SearchEngine:
                 if fields is None:
                     continue
                 meta = fields.get("meta") or {}
-                names = tuple(g for g in (trigrams(s) for s in [fields.get("title", "")]
-                                          + list(meta.get("keywords") or [])) if g)
-                stored_terms = fields.get("terms")
-                if stored_terms:  # analyzed when indexed
-                    head = frozenset(stored_terms[0].split())
-                    c.fields, c.head, c.everything, c.names = fields, head, head | frozenset(stored_terms[1].split()), names
-                    continue
-                # an index written before the term sets were stored
                 head_text = f"{fields.get('title', '')} {' '.join(meta.get('keywords') or [])}"
                 body = fields.get("body", "")
                 key = hash((head_text, body))
                 hit = self._terms_cache.get(key)
                 if hit is None:
                     head = term_set(head_text)
+                    names = tuple(g for g in (trigrams(s) for s in [fields.get("title", "")]
+                                              + list(meta.get("keywords") or [])) if g)
                     hit = self._terms_cache[key] = (head, head | term_set(body), names)
                     if len(self._terms_cache) > TERMS_CACHE_SIZE:
                         self._terms_cache.popitem(last=False)

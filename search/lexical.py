@@ -62,18 +62,12 @@ def _open(path: Path) -> tantivy.Index:
 
 
 def to_tantivy(doc: Document) -> tantivy.Document:
-    title, keywords, body = analyze(doc.title), analyze(" ".join(doc.keywords)), analyze(doc.body)
-    head = set(title) | set(keywords)
-    # "terms": the analyzed term sets of the head (title and keywords) and of
-    # the rest, so a search reads the features' term sets instead of
-    # stemming every candidate's text again (search.engine._doc_info).
-    payload = {"kind": doc.kind, "title": doc.title, "body": doc.body, "url": doc.url, "meta": doc.extra,
-               "terms": [" ".join(sorted(head)), " ".join(sorted(set(body) - head))]}
+    payload = {"kind": doc.kind, "title": doc.title, "body": doc.body, "url": doc.url, "meta": doc.extra}
     return tantivy.Document(
         doc_id=doc.doc_id,
-        title=" ".join(title),
-        keywords=" ".join(keywords),
-        body=" ".join(body),
+        title=" ".join(analyze(doc.title)),
+        keywords=" ".join(analyze(" ".join(doc.keywords))),
+        body=" ".join(analyze(doc.body)),
         spell=" ".join(spelling_words(f"{doc.title} {' '.join(doc.keywords)} {doc.body}")),
         payload=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
     )
