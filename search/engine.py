@@ -25,7 +25,7 @@ RRF_K = 60
 CANDIDATES = 50   # per list
 SHORTLIST = 15    # candidates ranked this high by either list get full features (stored text, coverage)
 RESTRICT_LIMIT = 100_000
-TERMS_CACHE_SIZE = 4096
+TERMS_CACHE_SIZE = 512   # entries hold a document's term sets (~13 KB each): worker memory
 
 
 @dataclass
