@@ -255,15 +255,19 @@ class LexicalIndex:
             if state is None or state[0] != current:
                 ix = _open(current)
                 ix.config_reader(reload_policy="Manual")
-                self._state = state = (current, ix, stamp)
+                self._state = state = (current, ix, stamp, ix.searcher())
             elif state[2] != stamp:
                 state[1].reload()
-                self._state = state = (current, state[1], stamp)
+                self._state = state = (current, state[1], stamp, state[1].searcher())
             self._checked = now
         return state[1]
 
     def searcher(self) -> tantivy.Searcher:
-        return self._index().searcher()
+        """The searcher of the current reader, kept until the reader reloads
+        (a search asks for it twenty times: one per term statistic)."""
+        index = self._index()
+        state = self._state
+        return state[3] if state is not None and state[1] is index else index.searcher()
 
     def query(self, query_terms: list[str]) -> tantivy.Query:
         schema = make_schema()
