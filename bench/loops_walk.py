@@ -272,6 +272,14 @@ def open_menu(d) -> None:
         d.find_element(*by(".menu summary")).click()
 
 
+def tap_menu_link(d, base, selector: str) -> tuple[str, int | None]:
+    """Open the folded menu, tap the link at ``selector``: (its href, HTTP status)."""
+    open_menu(d)
+    link = d.find_element(*by(selector))
+    href = link.get_attribute("href").replace(base, "")
+    return href, click_and_load(d, link)
+
+
 def rect(d, element) -> dict:
     return d.execute_script("const r = arguments[0].getBoundingClientRect();"
                             "return {top: Math.round(r.top), bottom: Math.round(r.bottom), left: Math.round(r.left),"
@@ -382,10 +390,7 @@ def asker_hears_back(d, base, app, rep: Report) -> None:
                 f"{thread} as penanya, 1 answer: #umpan-balik {'present' if own_answered else 'absent'} (the asker "
                 f"gets 'Terima jawaban ini' instead: {'Terima jawaban ini' in d.page_source})")
 
-    open_menu(d)
-    who = d.find_element(*by(".main-nav a.who"))
-    href = who.get_attribute("href").replace(base, "")
-    status = click_and_load(d, who)
+    href, status = tap_menu_link(d, base, ".main-nav a.who")
     page = here(d, base)
     password_inputs = len(d.find_elements(*by("main input[type=password]")))
     h1 = d.find_element(*by("h1")).text
@@ -730,10 +735,7 @@ def english(d, base, app, rep: Report) -> None:
     F = "7. English UI"
     d.delete_all_cookies()
     go(d, base + "/cari?q=ktp+hilang")
-    open_menu(d)
-    link = d.find_element(*by(".lang a[hreflang=en]"))
-    href = link.get_attribute("href").replace(base, "")
-    status = click_and_load(d, link)
+    href, status = tap_menu_link(d, base, ".lang a[hreflang=en]")
     lang = d.execute_script("return document.documentElement.lang")
     box = d.execute_script("const i = document.querySelector('main input[name=q]') || document.getElementById('q-top');"
                            "return i ? i.value : null")
@@ -742,20 +744,14 @@ def english(d, base, app, rep: Report) -> None:
             status == 200 and url.startswith("/cari?q=ktp+hilang") and lang == "en" and box == "ktp hilang",
             f"link {href} → {url} HTTP {status}; <html lang={lang}>; search box '{box}'; "
             f"h1 '{d.find_element(*by('h1')).text}'")
-    open_menu(d)
-    back = d.find_element(*by(".lang a[hreflang=id]"))
-    back_href = back.get_attribute("href").replace(base, "")
-    status = click_and_load(d, back)
+    back_href, status = tap_menu_link(d, base, ".lang a[hreflang=id]")
     rep.add(F, "and back to Bahasa Indonesia", status == 200 and here(d, base) == "/cari?q=ktp+hilang&lang=id"
             and d.execute_script("return document.documentElement.lang") == "id",
             f"link {back_href} → {here(d, base)} HTTP {status}; "
             f"<html lang={d.execute_script('return document.documentElement.lang')}>")
 
     go(d, base + "/hubungi?target=service:skck")
-    open_menu(d)
-    link = d.find_element(*by(".lang a[hreflang=en]"))
-    href = link.get_attribute("href").replace(base, "")
-    status = click_and_load(d, link)
+    href, status = tap_menu_link(d, base, ".lang a[hreflang=en]")
     rep.add(F, "the switch on /hubungi?target=service:skck (was a 404)",
             status == 200 and here(d, base).startswith("/hubungi?target=service") and "404" not in d.title,
             f"link {href} → {here(d, base)} HTTP {status}; title '{d.title}'; "

@@ -32,7 +32,8 @@ OLD_RANKER = ["lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cov
 RANKER_SETS = [OLD_RANKER, OLD_RANKER + ["idf_cover", "name_sim"]]
 OLD_QUERY = ["top_score", "top_cos", "top_cover", "known", "cos_margin"]
 CALIBRATION_SETS = [OLD_QUERY, OLD_QUERY + ["top_idf_cover"], OLD_QUERY + ["top_idf_cover", "top_name_sim"],
-                    OLD_QUERY + ["top_idf_cover", "top_name_sim", "cos_median", "english"]]
+                    OLD_QUERY + ["top_idf_cover", "top_name_sim", "cos_median", "english"],
+                    OLD_QUERY + ["top_idf_cover", "top_name_sim", "cos_median", "english", "foreign"]]
 DENSE_QUERY_FEATURES = ("top_cos", "cos_margin", "cos_median")
 LAMBDAS = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 FOLDS = 5
@@ -233,7 +234,8 @@ def query_features(model: Model, rec: dict) -> tuple[dict, list[float]]:
     scores = [model.score(c["x"]) for c in rec["ranked"]]
     qf = rec.get("qf") or {}
     common = {"known": rec["known"], "cos_margin": rec.get("cos_margin", 0.0),
-              "cos_median": qf.get("cos_median", 0.0), "english": qf.get("english", 0.0)}
+              "cos_median": qf.get("cos_median", 0.0), "english": qf.get("english", 0.0),
+              "foreign": qf.get("foreign", 0.0)}
     if not scores:
         return {**common, "top_score": 0.0, "top_cos": 0.0, "top_cover": 0.0, "top_idf_cover": 0.0,
                 "top_name_sim": 0.0}, scores

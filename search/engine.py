@@ -95,6 +95,22 @@ def _english() -> frozenset[str]:
     return english_words()
 
 
+_FOREIGN: frozenset[str] | None = None
+
+
+def foreign_places() -> frozenset[str]:
+    """Words naming another country or its people (data/foreign_places.txt)."""
+    global _FOREIGN
+    if _FOREIGN is None:
+        path = Path(__file__).with_name("data") / "foreign_places.txt"
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            lines = []
+        _FOREIGN = frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+    return _FOREIGN
+
+
 def term_set(text: str) -> frozenset[str]:
     return frozenset(stem(w) for w in words(text) if w not in STOPWORDS)
 
@@ -341,6 +357,10 @@ class SearchEngine:
             c.x = x
             c.score = model.score(x)
         best = max(shortlist, key=lambda c: c.score, default=None)
+        # Another country named by the query but not by the best page
+        # ("renew singapore passport"): likely another jurisdiction's service.
+        foreign = [w for w in query_words if w in foreign_places()]
+        foreign_missed = 1.0 if best and foreign and any(stem(w) not in best.everything for w in foreign) else 0.0
         query_features = {"known": known, "top_score": best.score if best else 0.0,
                           "top_cos": best.x.get("dense_cos", 0.0) if best else 0.0,
                           "top_cover": best.x["cover"] if best else 0.0,
@@ -351,7 +371,8 @@ class SearchEngine:
                           "top_idf_cover": best.x["idf_cover"] if best else 0.0,
                           "top_name_sim": best.x["name_sim"] if best else 0.0,
                           "english": (sum(1 for w in query_words if w in english) / len(query_words))
-                          if query_words else 0.0}
+                          if query_words else 0.0,
+                          "foreign": foreign_missed}
         in_domain = model.query_probability(query_features) if best else 0.0
         answers = {}
         for c in shortlist:

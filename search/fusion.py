@@ -34,7 +34,9 @@ rarest word; ``top_name_sim``: character-trigram similarity between the
 query and the best title or keyword), ``known`` (the share of the query's
 word groups found in any index at all: gibberish and unknown topics score
 low), ``english`` (the share of English words, so an English query is not
-read as unknown) and ``cos_margin`` / ``cos_median`` (best cosine minus the
+read as unknown), ``foreign`` (1 when the query names another country,
+from ``data/foreign_places.txt``, that the best page does not mention:
+"visa jepang", "renew singapore passport") and ``cos_margin`` / ``cos_median`` (best cosine minus the
 fifth best / the median of the top 20: a query about something we cover
 has a clear winner, an unrelated one a flat list); and P(this candidate is
 an answer), from its score's gap to the best.  A query whose first
@@ -57,7 +59,7 @@ FEATURES = ("lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cover
             "idf_cover", "name_sim")
 DENSE_FEATURES = frozenset({"dense_cos", "dense_rr"})
 QUERY_FEATURES = ("top_score", "top_cos", "top_cover", "known", "cos_margin", "cos_median", "top_idf_cover",
-                  "top_name_sim", "english")
+                  "top_name_sim", "english", "foreign")
 DEFAULT_PATH = Path(__file__).with_name("data") / "fusion.json"
 
 

@@ -439,3 +439,14 @@ def test_background_drainer_indexes_after_the_request(tmp_path, seeded_db):
     assert c.get("/api/v1/search?q=kuda+lumping").get_json()["results"]
     with app.app_context():
         assert pending_count() == 0
+
+
+def test_a_query_about_another_country_is_marked_foreign(app):
+    """The abstention calibrator sees ``foreign`` = 1 when the query names
+    another country that the best page does not mention."""
+    with app.app_context():
+        eng = app.extensions["search"]
+        assert eng.search("renew singapore passport").query_features["foreign"] == 1.0
+        assert eng.search("uk driving licence renewal").query_features["foreign"] == 1.0
+        assert eng.search("perpanjang paspor").query_features["foreign"] == 0.0
+        assert eng.search("Papua").query_features["foreign"] == 0.0  # an Indonesian province, not listed
