@@ -11,11 +11,11 @@ def _register(state):
     from search.registry import register
 
     from . import search_docs
-
-    from .policy import can_see_ref
+    from .policy import can_see_ref, visible_refs
 
     register("question", search_docs.load, search_docs.all_refs,
-             visible=lambda viewer, ref: can_see_ref(viewer, "question", ref))
+             visible=lambda viewer, ref: can_see_ref(viewer, "question", ref),
+             visible_many=lambda viewer, refs: visible_refs(viewer, "question", refs))
 
 
 from . import moderation_views, profile_views, resumable, views  # noqa: E402,F401

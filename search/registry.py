@@ -16,13 +16,15 @@ class Provider:
     # (viewer, ref) -> may this viewer see it now?  Asked for every result,
     # because an index on another host may lag behind a moderator's action.
     visible: Callable[[object, str], bool] | None = None
+    # (viewer, refs) -> the refs this viewer may see: one query for a page of results
+    visible_many: Callable[[object, list[str]], set[str]] | None = None
 
 
 _PROVIDERS: dict[str, Provider] = {}
 
 
-def register(kind: str, load, all_refs, visible=None) -> None:
-    _PROVIDERS[kind] = Provider(kind, load, all_refs, visible)
+def register(kind: str, load, all_refs, visible=None, visible_many=None) -> None:
+    _PROVIDERS[kind] = Provider(kind, load, all_refs, visible, visible_many)
 
 
 def visible_to(viewer, doc_id: str) -> bool:
@@ -32,8 +34,23 @@ def visible_to(viewer, doc_id: str) -> bool:
 
 
 def filter_visible(viewer, results: list) -> list:
-    """Search results (anything with ``doc_id``) the viewer may see."""
-    return [r for r in results if visible_to(viewer, r.doc_id)]
+    """Search results (anything with ``doc_id``) the viewer may see, asking
+    each provider once for all its results where it can."""
+    allowed: dict[str, set[str]] = {}
+    by_kind: dict[str, list[str]] = {}
+    for r in results:
+        kind, ref = split_doc_id(r.doc_id)
+        by_kind.setdefault(kind, []).append(ref)
+    for kind, refs in by_kind.items():
+        provider = _PROVIDERS.get(kind)
+        if provider is not None and provider.visible_many is not None:
+            allowed[kind] = provider.visible_many(viewer, refs)
+    out = []
+    for r in results:
+        kind, ref = split_doc_id(r.doc_id)
+        if (ref in allowed[kind]) if kind in allowed else visible_to(viewer, r.doc_id):
+            out.append(r)
+    return out
 
 
 def providers() -> list[Provider]:

@@ -187,6 +187,25 @@ def test_search_results_ask_the_policy_even_when_the_index_lags(app, make_user):
         assert "QPUBLIKX" not in text, path
 
 
+def test_search_results_are_checked_in_one_query_with_the_same_rule(app, make_user):
+    """filter_visible asks the forum once per page of results
+    (policy.visible_refs); it agrees with the one-by-one rule for every role."""
+    from core.models import User
+    from flask_login import AnonymousUserMixin
+
+    from forum.policy import can_see_ref, visible_refs
+
+    ids = _world(app, make_user)
+    refs = [str(ids[t]) for t in ("q_public", "q_hidden", "q_deleted")] + ["999999", "x"]
+    with app.app_context():
+        for role in ROLES:
+            user = AnonymousUserMixin() if role == "anon" else db.session.scalar(
+                sa.select(User).where(User.username == f"u_{role}"))
+            expected = {r for r in refs if can_see_ref(user, "question", r)}
+            assert visible_refs(user, "question", refs) == expected, role
+            assert (str(ids["q_hidden"]) in expected) == may_see(role, "q_hidden")
+
+
 def test_thread_page_lists_only_answers_the_viewer_may_see(app, make_user):
     ids = _world(app, make_user)
     for role in ROLES:
