@@ -141,8 +141,9 @@ class _Part:
             from usearch.index import Index
 
             self.index = Index.restore(str(folder / f"{kind}.usearch"), view=True)
-            # A search-time setting: the class's value, not the one recorded at build time.
-            self.index.expansion_search = DenseIndex.EXPANSION_SEARCH
+            # A search-time setting (the class's, not the one recorded at build
+            # time), widened for larger graphs: see DenseIndex.EF_GROWTH.
+            self.index.expansion_search = DenseIndex.expansion_for(self.n_chunks)
 
     def scores(self, q: np.ndarray, rows) -> np.ndarray:
         """Dot products of ``q`` with the chunk vectors at ``rows``."""
@@ -265,6 +266,17 @@ class DenseIndex:
     # 100k bench for ANN p95 ~11 ms (int8 codes alone needed 2,000 candidates,
     # ANN p95 ~19 ms, for 0.978): bench/results/search_latency.txt.
     EXPANSION_SEARCH = 1000
+    # A larger graph needs a wider search for the same recall: ef grows as
+    # (chunks / 300k) ** 0.3, so 2,000 at 3M chunks (1M threads).  Measured
+    # at 1M threads (recall@50 / ANN p95): ef 1000 0.912 / 19 ms, 2000
+    # 0.945 / 36 ms, 3000 0.957 / 54 ms, 4000 0.963 / 63 ms; hybrid p95 must
+    # stay under 100 ms there (bench/results/search_latency.txt).
+    EF_REFERENCE_CHUNKS = 300_000
+    EF_GROWTH = 0.3
+
+    @classmethod
+    def expansion_for(cls, chunks: int) -> int:
+        return int(round(cls.EXPANSION_SEARCH * max(1.0, chunks / cls.EF_REFERENCE_CHUNKS) ** cls.EF_GROWTH))
     CHUNKS_PER_DOC_FETCHED = 10   # candidate chunks per wanted document
     MIN_FETCH = 500
     COMPACT_AT = 20_000           # delta chunks that trigger a rebuild of the folder
