@@ -277,10 +277,11 @@ def email_mode(user) -> str:
     return row.email_mode if row is not None else "instant"
 
 
-def email_language(user_id: int) -> str:
-    """The language this person's e-mails are written in."""
+def email_language(user_id: int, default: str = DEFAULT_LANGUAGE) -> str:
+    """The language this person's e-mails are written in (``default`` when
+    they never chose one and gave no address yet)."""
     return db.session.scalar(sa.select(NotificationSettings.language)
-                             .where(NotificationSettings.user_id == user_id)) or DEFAULT_LANGUAGE
+                             .where(NotificationSettings.user_id == user_id)) or default
 
 
 def set_email_mode(user_id: int, mode: str, language: str | None = None) -> str:

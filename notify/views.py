@@ -12,7 +12,7 @@ from core.auth.services import AccountError
 from core.extensions import csrf, db
 from core.models import User
 from core.http import page_arg
-from core.i18n import N_, _, ngettext
+from core.i18n import N_, _, current_language, ngettext
 from core.ratelimit import limited
 from core.security import is_safe_next
 
@@ -111,7 +111,8 @@ def follow():
 def _account_page(email_value: str | None = None, email_error: str | None = None, status: int = 200):
     user = current_user
     return render_template("notify/account.html", user=user, mode=svc.email_mode(user), modes=EMAIL_MODES,
-                           language=svc.email_language(user.id), languages=EMAIL_LANGUAGES,
+                           language=svc.email_language(user.id, default=current_language()),
+                           languages=EMAIL_LANGUAGES,
                            mode_labels=MODE_LABELS, follows=svc.following(user),
                            email_value=email_value if email_value is not None else (user.pending_email or ""),
                            email_error=email_error), status

@@ -485,3 +485,13 @@ def test_counts_use_plural_forms_in_english(mail_app, make_user):
     two = client.get(f"/pertanyaan/{qid}").get_data(as_text=True)
     assert ">0 answers<" in one and ">2 answers<" in two
     assert "1 answers" not in client.get("/pertanyaan").get_data(as_text=True)
+
+
+def test_the_language_choice_starts_from_the_language_in_use(mail_app, make_user):
+    """Someone who never chose sees the language they are browsing in
+    preselected, so saving the other settings does not switch their mail
+    to Indonesian behind their back."""
+    make_user("pembaca")
+    client = login_client(mail_app, "pembaca")
+    assert 'value="id" checked' in client.get("/akun").get_data(as_text=True)
+    assert 'value="en" checked' in client.get("/akun?lang=en").get_data(as_text=True)
