@@ -35,12 +35,20 @@ def test_detection_is_linear_on_hostile_input(text):
     # The attack's "_" * 100000 took 30 s (quadratic e-mail pattern); now
     # every pattern is anchored to the start of a run.  Generous bound here,
     # figures in bench/results/hostile_input.txt.
+    # The best of three runs: a quadratic pattern is slow every time, a
+    # pause of the shared CI machine is not (one run once took 3.1 s for
+    # what takes 0.06 s).
     import time
 
-    started = time.perf_counter()
-    protect_markdown(text)
-    redact(text)
-    assert time.perf_counter() - started < 2.0
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        protect_markdown(text)
+        redact(text)
+        timings.append(time.perf_counter() - started)
+        if timings[-1] < 2.0:
+            break
+    assert min(timings) < 2.0, timings
 
 
 def test_posts_are_stored_redacted_everywhere(app, make_user):
