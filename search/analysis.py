@@ -59,8 +59,8 @@ def is_indonesian_word(word: str) -> bool:
     (Sastrawi's dictionary of about 30,000 roots)."""
     if len(word) <= 3 or word.isdigit():
         return False
-    stemmer, dictionary = _sastrawi()
-    return dictionary.contains(word) or dictionary.contains(stemmer.stem(word))
+    dictionary = _sastrawi()[1]
+    return dictionary.contains(word) or dictionary.contains(stem(word))  # stem() is cached
 
 
 class IndonesianStemFilter(Filter):

@@ -10,6 +10,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .analysis import STOPWORDS, stem, terms, words
@@ -95,20 +96,15 @@ def _english() -> frozenset[str]:
     return english_words()
 
 
-_FOREIGN: frozenset[str] | None = None
-
-
+@lru_cache(maxsize=1)
 def foreign_places() -> frozenset[str]:
     """Words naming another country or its people (data/foreign_places.txt)."""
-    global _FOREIGN
-    if _FOREIGN is None:
-        path = Path(__file__).with_name("data") / "foreign_places.txt"
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except OSError:
-            lines = []
-        _FOREIGN = frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
-    return _FOREIGN
+    path = Path(__file__).with_name("data") / "foreign_places.txt"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return frozenset()
+    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
 
 
 def term_set(text: str) -> frozenset[str]:
@@ -275,9 +271,8 @@ class SearchEngine:
         # The query encoder runs in C without the GIL: start it first, so it
         # overlaps the lexical search.
         pending = None
-        if dense_hits is not None and dense is not None:
-            dense = None  # reuse the given list below
-        elif dense is not None and normalized.strip():
+        reuse = dense is not None and dense_hits is not None  # no encoding: the given list is the dense side
+        if dense is not None and not reuse and normalized.strip():
             try:
                 pending = dense.encode_query_async(normalized)
             except Exception:
@@ -299,7 +294,7 @@ class SearchEngine:
         t1 = time.perf_counter()
         timings["lexical"] = (t1 - t0) * 1000
         dense_list: list[tuple[str, float]] = []
-        if dense_hits is not None and mode in ("hybrid", "dense") and self.dense is not None:
+        if reuse:
             dense_list = list(dense_hits)
             used.append("dense")
         elif pending is not None:

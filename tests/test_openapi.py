@@ -195,11 +195,17 @@ def test_services_responses_match(client):
 
 # ---------------------------------------------------------------- search
 
-@pytest.mark.parametrize("logged_in", [False, True])
-def test_search_responses_match(app, logged_in):
-    if logged_in:
+@pytest.fixture(params=[False, True], ids=["anonymous", "logged-in"])
+def viewer(request, app):
+    """A client for each kind of caller: anonymous, then a logged-in member."""
+    if request.param:
         _users(app)
-    c = login_client(app, "warga_api") if logged_in else app.test_client()
+        return login_client(app, "warga_api")
+    return app.test_client()
+
+
+def test_search_responses_match(viewer):
+    c = viewer
     path = "/api/v1/search"
     data = check(c.get(path, query_string={"q": "paspor hilang"}), "GET", path, 200)
     assert data["results"] and not data["abstained"]
@@ -224,11 +230,8 @@ def test_search_responses_match(app, logged_in):
         assert body["error"]["code"] == 400, query
 
 
-@pytest.mark.parametrize("logged_in", [False, True])
-def test_similar_questions_responses_match(app, logged_in):
-    if logged_in:
-        _users(app)
-    c = login_client(app, "warga_api") if logged_in else app.test_client()
+def test_similar_questions_responses_match(viewer):
+    c = viewer
     path = "/api/v1/questions/similar"
     data = check(c.get(path, query_string={"title": "ktp saya hilang waktu merantau", "k": 3}), "GET", path, 200)
     assert data["results"] and len(data["results"]) <= 3 and data["services"]
