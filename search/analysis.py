@@ -51,7 +51,8 @@ def stem(word: str) -> str:
     root = stemmer.stem(word)
     if root == word and not dictionary.contains(word) and word.isascii():
         return porter_stem(word)
-    return root or word
+    # Sastrawi turns some signs into spaces ("1×24" -> "1 24"): one word stays one term.
+    return root if root and " " not in root else word
 
 
 def is_indonesian_word(word: str) -> bool:

@@ -108,7 +108,7 @@ def foreign_places() -> frozenset[str]:
 
 
 def term_set(text: str) -> frozenset[str]:
-    return frozenset(stem(w) for w in words(text) if w not in STOPWORDS)
+    return frozenset(map(stem, set(words(text)).difference(STOPWORDS)))  # each distinct word stemmed once
 
 
 def trigrams(text: str) -> frozenset[str]:
@@ -133,6 +133,7 @@ class _Candidate:
     dense_rank: int | None = None
     dense_cos: float | None = None
     fields: dict | None = None
+    looked: bool = False       # fields read (or found missing) already in this search
     head: frozenset = frozenset()
     everything: frozenset = frozenset()
     names: tuple = ()          # character trigrams of the title and of each keyword
@@ -209,11 +210,14 @@ class SearchEngine:
     def _doc_info(self, candidates: list[_Candidate]) -> None:
         """Title, url, metadata and term sets of each candidate.  Fields are
         read from the index on every search (an edit counts at once, in
-        every process); only the stemming of a text already seen is cached,
-        keyed by the text itself."""
+        every process).  The term sets come with them (written at indexing);
+        an index written before that is analyzed here, cached by the text
+        itself."""
         by_kind: dict[str, list[_Candidate]] = {}
         for c in candidates:
-            by_kind.setdefault(c.kind, []).append(c)
+            if not c.looked:
+                c.looked = True
+                by_kind.setdefault(c.kind, []).append(c)
         for kind, cands in by_kind.items():
             stored = self.lexicals[kind].stored([c.doc_id for c in cands])
             for c in cands:
@@ -225,11 +229,17 @@ class SearchEngine:
                 body = fields.get("body", "")
                 key = hash((head_text, body))
                 hit = self._terms_cache.get(key)
+                stored_terms = fields.pop("terms", None)  # written at indexing (absent in older indexes)
                 if hit is None:
-                    head = term_set(head_text)
+                    if stored_terms and len(stored_terms) == 2:
+                        head = frozenset(stored_terms[0].split())
+                        everything = head | frozenset(stored_terms[1].split())
+                    else:
+                        head = term_set(head_text)
+                        everything = head | term_set(body)
                     names = tuple(g for g in (trigrams(s) for s in [fields.get("title", "")]
                                               + list(meta.get("keywords") or [])) if g)
-                    hit = self._terms_cache[key] = (head, head | term_set(body), names)
+                    hit = self._terms_cache[key] = (head, everything, names)
                     if len(self._terms_cache) > TERMS_CACHE_SIZE:
                         self._terms_cache.popitem(last=False)
                 else:
@@ -291,6 +301,11 @@ class SearchEngine:
                     c = cands.setdefault(doc_id, _Candidate(doc_id, kind))
                     c.lex_rank, c.lex_norm = rank, (score / top if top else 0.0)
             used.append("lexical")
+        depth = max(SHORTLIST, k)
+        if restrict is None and pending is not None:
+            # The encoder is still running on the other core: read the stored
+            # fields of the lexical shortlist now rather than after it.
+            self._doc_info([c for c in cands.values() if (c.lex_rank or 10**9) <= depth])
         t1 = time.perf_counter()
         timings["lexical"] = (t1 - t0) * 1000
         dense_list: list[tuple[str, float]] = []
@@ -320,7 +335,6 @@ class SearchEngine:
         if restrict is not None:
             shortlist = list(cands.values())
         else:
-            depth = max(SHORTLIST, k)
             shortlist = [c for c in cands.values() if (c.lex_rank or 10**9) <= depth
                          or (c.dense_rank or 10**9) <= depth]
         self._doc_info(shortlist)

@@ -62,12 +62,16 @@ def _open(path: Path) -> tantivy.Index:
 
 
 def to_tantivy(doc: Document) -> tantivy.Document:
-    payload = {"kind": doc.kind, "title": doc.title, "body": doc.body, "url": doc.url, "meta": doc.extra}
+    title, keywords, body = analyze(doc.title), analyze(" ".join(doc.keywords)), analyze(doc.body)
+    # "terms": the distinct terms of title+keywords and of the body, so a
+    # search reads a candidate's term sets instead of analyzing its text again.
+    payload = {"kind": doc.kind, "title": doc.title, "body": doc.body, "url": doc.url, "meta": doc.extra,
+               "terms": [" ".join(dict.fromkeys(title + keywords)), " ".join(dict.fromkeys(body))]}
     return tantivy.Document(
         doc_id=doc.doc_id,
-        title=" ".join(analyze(doc.title)),
-        keywords=" ".join(analyze(" ".join(doc.keywords))),
-        body=" ".join(analyze(doc.body)),
+        title=" ".join(title),
+        keywords=" ".join(keywords),
+        body=" ".join(body),
         spell=" ".join(spelling_words(f"{doc.title} {' '.join(doc.keywords)} {doc.body}")),
         payload=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
     )
@@ -97,12 +101,14 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 class LexicalIndex:
     WRITE_LOCK_TIMEOUT = 60.0
     CHECK_EVERY = 0.05  # seconds between looks at the folder for new commits
+    ADDRESS_MEMO = 5_000  # doc_id -> address entries kept for the current searcher (about 100 searches)
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self._lock = threading.Lock()
         self._state: tuple[Path, tantivy.Index, tuple] | None = None  # (dir, index, meta.json stamp)
         self._checked = 0.0
+        self._addresses: tuple[object, dict] = (None, {})
 
     # ------------------------------------------------------------ locations
     @property
@@ -286,13 +292,27 @@ class LexicalIndex:
             return []
         searcher = self.searcher()
         hits = searcher.search(self.query(query_terms), limit, count=False).hits
+        memo = self._memo(searcher)
         out = []
         for score, address in hits:
-            doc = searcher.doc(address)
-            out.append((doc["doc_id"][0], score))
+            doc_id = searcher.doc(address)["doc_id"][0]
+            memo[doc_id] = address
+            out.append((doc_id, score))
         return out
 
+    def _memo(self, searcher) -> dict:
+        """doc_id -> address for this searcher (addresses hold only within
+        one searcher): what a search found needs no second lookup when its
+        stored fields are read."""
+        memo = self._addresses
+        if memo[0] is not searcher or len(memo[1]) > self.ADDRESS_MEMO:
+            memo = self._addresses = (searcher, {})
+        return memo[1]
+
     def _address(self, searcher, doc_id: str):
+        address = self._memo(searcher).get(doc_id)
+        if address is not None:
+            return address
         hits = searcher.search(tantivy.Query.term_query(make_schema(), "doc_id", doc_id, index_option="basic"),
                                1, count=False).hits
         return hits[0][1] if hits else None
@@ -350,3 +370,4 @@ class LexicalIndex:
 
     def close(self) -> None:
         self._state = None
+        self._addresses = (None, {})

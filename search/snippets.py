@@ -6,7 +6,9 @@ from html import escape
 
 from .analysis import stem
 
-_WORD = re.compile(r"[0-9A-Za-z\u00c0-\u024f]+")
+_CHARS = "0-9A-Za-z\u00c0-\u024f"
+_WORD = re.compile(f"[{_CHARS}]+")
+_IS_CHAR = re.compile(f"[{_CHARS}]").match
 
 
 def make_snippet(text: str, query_terms: set[str], width: int = 220) -> str:
@@ -17,22 +19,26 @@ def make_snippet(text: str, query_terms: set[str], width: int = 220) -> str:
         return ""
     lowered = text.lower()
     if len(lowered) != len(text):  # rare case-folding that changes length: fall back to per-word lowering
-        positions = [m for m in _WORD.finditer(text) if stem(m.group().lower()) in query_terms]
+        positions = [m.span() for m in _WORD.finditer(text) if stem(m.group().lower()) in query_terms]
     else:
-        hit: dict[str, bool] = {}
+        # Stem each distinct word once, then find the matching words with
+        # str.find (long official pages hold thousands of words).
         positions = []
-        for m in _WORD.finditer(lowered):
-            word = m.group()
-            found = hit.get(word)
-            if found is None:
-                found = hit[word] = stem(word) in query_terms
-            if found:
-                positions.append(m)
+        for w in set(_WORD.findall(lowered)):
+            if stem(w) not in query_terms:
+                continue
+            at = lowered.find(w)
+            while at != -1:
+                end = at + len(w)
+                if (at == 0 or not _IS_CHAR(lowered[at - 1])) and (end == len(lowered) or not _IS_CHAR(lowered[end])):
+                    positions.append((at, end))
+                at = lowered.find(w, end)
+        positions.sort()
     start = 0
     if positions:
         # The window of ``width`` characters starting at a match that holds
         # the most matches (two pointers over the sorted starts: linear).
-        starts = [m.start() for m in positions]
+        starts = [a for a, _ in positions]
         best, best_count, j = starts[0], 0, 0
         for i, first in enumerate(starts):
             while j < len(starts) and starts[j] < first + width:
@@ -48,11 +54,11 @@ def make_snippet(text: str, query_terms: set[str], width: int = 220) -> str:
         space = text.rfind(" ", start, end)
         end = space if space > start else end
     out, cursor = [], start
-    for m in positions:
-        if m.start() < start or m.end() > end:
+    for a, b in positions:
+        if a < start or b > end:
             continue
-        out.append(escape(text[cursor:m.start()]))
-        out.append(f"<mark>{escape(text[m.start():m.end()])}</mark>")
-        cursor = m.end()
+        out.append(escape(text[cursor:a]))
+        out.append(f"<mark>{escape(text[a:b])}</mark>")
+        cursor = b
     out.append(escape(text[cursor:end]))
     return ("… " if start else "") + "".join(out) + (" …" if end < len(text) else "")
