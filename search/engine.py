@@ -210,9 +210,9 @@ class SearchEngine:
     def _doc_info(self, candidates: list[_Candidate]) -> None:
         """Title, url, metadata and term sets of each candidate.  Fields are
         read from the index on every search (an edit counts at once, in
-        every process).  The term sets come with them (written at indexing);
-        an index written before that is analyzed here, cached by the text
-        itself."""
+        every process); only the analysis of a text already seen is cached,
+        keyed by the text itself.  The lexical shortlist's are read while the
+        query encoder runs (see ``search``)."""
         by_kind: dict[str, list[_Candidate]] = {}
         for c in candidates:
             if not c.looked:
@@ -229,14 +229,9 @@ class SearchEngine:
                 body = fields.get("body", "")
                 key = hash((head_text, body))
                 hit = self._terms_cache.get(key)
-                stored_terms = fields.pop("terms", None)  # written at indexing (absent in older indexes)
                 if hit is None:
-                    if stored_terms and len(stored_terms) == 2:
-                        head = frozenset(stored_terms[0].split())
-                        everything = head | frozenset(stored_terms[1].split())
-                    else:
-                        head = term_set(head_text)
-                        everything = head | term_set(body)
+                    head = term_set(head_text)
+                    everything = head | term_set(body)
                     names = tuple(g for g in (trigrams(s) for s in [fields.get("title", "")]
                                               + list(meta.get("keywords") or [])) if g)
                     hit = self._terms_cache[key] = (head, everything, names)

@@ -124,35 +124,6 @@ def test_lexical_search_is_complete_with_no_time_budget(tmp_path):
     assert index.stored(["question:9999"])["question:9999"]["title"] == "Zebracross di ujian SIM"
 
 
-def test_stored_term_sets_equal_the_analysis_of_the_text(tmp_path):
-    """The term sets written at indexing (read by every search instead of
-    analyzing candidates again) are exactly what analyzing the stored text
-    gives; an index written before they existed still gets them computed."""
-    from search.engine import SearchEngine, _Candidate, term_set
-
-    engine = SearchEngine(tmp_path, encoder="none")
-    index = engine.lexicals["question"]
-    doc = Document(doc_id="question:1", kind="question", title="Membuat KTP-el yang hilang", url="/p/1",
-                   keywords=["e-KTP", "kehilangan"],
-                   sections=[Section("Pertanyaan", "Bagaimana mengurus surat kehilangan dari kepolisian? "
-                                                   "Saya sudah melaporkannya, renewal passports & fees 1×24 jam.")])
-    index.swap_to(index.bulk_build([doc]))
-    stored = index.stored(["question:1"])["question:1"]
-    head_text = "Membuat KTP-el yang hilang e-KTP kehilangan"
-    assert frozenset(stored["terms"][0].split()) == term_set(head_text)
-    assert frozenset(stored["terms"][1].split()) == term_set(doc.body)
-    fresh = _Candidate("question:1", "question")
-    engine._doc_info([fresh])
-    assert "terms" not in fresh.fields  # not passed on to results
-    assert fresh.head == term_set(head_text) and fresh.everything == term_set(head_text) | term_set(doc.body)
-    old_style = {k: v for k, v in stored.items() if k != "terms"}
-    index.stored = lambda ids: {"question:1": dict(old_style)}
-    engine._terms_cache.clear()
-    old = _Candidate("question:1", "question")
-    engine._doc_info([old])
-    assert (old.head, old.everything) == (fresh.head, fresh.everything)
-
-
 def test_snippet_marks_exactly_the_words_that_stem_to_a_query_term():
     """Only whole words are marked (not "ktp" inside "ektp"), every
     occurrence, across punctuation and capitals."""
