@@ -22,6 +22,7 @@ Measured:
   requests), then RSS and PSS of each worker from /proc/PID/smaps_rollup.
 
     .venv/bin/python bench/search_latency.py [--threads 100000] [--repeat 3] [--cache DIR]
+        [--expansion-add 256] [--probe 600/500,1000/500]
 """
 from __future__ import annotations
 
@@ -123,6 +124,9 @@ def main() -> None:
     parser.add_argument("--vectors", choices=("mix", "random"), default="mix", help="synthetic chunk vectors")
     parser.add_argument("--connectivity", type=int, default=None, help="HNSW M (default: DenseIndex's)")
     parser.add_argument("--expansion-add", type=int, default=None, help="HNSW efConstruction (default: DenseIndex's)")
+    parser.add_argument("--probe", default="", metavar="EF/FETCH,...",
+                        help="after the recall check, recall@50 and ANN time for each search-time ef and "
+                             "candidate count, e.g. 600/500,1000/500 (the same exact truth)")
     args = parser.parse_args()
     print(f"# {' '.join(sys.argv)}\n# {time.strftime('%Y-%m-%d %H:%M:%S')}, {os.cpu_count()} cores, {load()}")
 
@@ -262,23 +266,52 @@ def main() -> None:
         for i in range(len(real_ids)):
             real_best[:, i] = sims[real_owner == i].max(axis=0)
         recalls = {"all": [], "question": []}
+        truths = {}
         for qi in range(len(queries)):
             for label, kinds in (("all", None), ("question", ["question"])):
                 cand = [(f"question:{SYN_BASE + j}", float(best_syn[qi, j]))
                         for j in np.argpartition(-best_syn[qi], 50)[:50]]
                 cand += [(real_ids[i], float(real_best[qi, i])) for i in range(len(real_ids))
                          if kinds is None or real_ids[i].startswith("question:")]
-                truth = {d for d, _ in sorted(cand, key=lambda kv: -kv[1])[:50]}
+                truth = truths[qi, label] = {d for d, _ in sorted(cand, key=lambda kv: -kv[1])[:50]}
                 got = {d for d, _ in dense.search_vector(qvecs[qi], 50, kinds)}
                 recalls[label].append(len(truth & got) / len(truth))
         for label, values in recalls.items():
             print(f"  {label:9} kinds: mean {np.mean(values):.4f}, min {np.min(values):.3f} over {len(values)} queries")
+        if args.probe:
+            probe(dense, qvecs, truths, args.probe)
         print(f"bench process peak RSS: {rss_before / 1024:.0f} MB before the recall check "
               f"(it holds the exact float32 reference too)")
         db.session.remove()
 
     if args.http_requests:
         http_part(args, work, db_url, queries)
+
+
+def probe(dense, qvecs, truths, spec: str) -> None:
+    """Recall@50 (all kinds) and ANN time per (search-time ef, candidate
+    chunks rescored), on the graph just measured."""
+    from search.dense import DenseIndex
+
+    part = dense._main.parts["question"]
+    saved = (part.index.expansion_search, DenseIndex.MIN_FETCH, DenseIndex.CHUNKS_PER_DOC_FETCHED)
+    print(f"\nprobe (graph {part.n_chunks} chunks; usearch searches max(ef, candidates) deep), {load()}")
+    print(f"{'ef':>6} {'candidates':>10} {'recall@50':>10} {'min':>6} {'ANN p50':>8} {'ANN p95':>8}")
+    try:
+        for item in spec.split(","):
+            ef, fetch = (int(v) for v in item.split("/"))
+            part.index.expansion_search = ef
+            DenseIndex.MIN_FETCH, DenseIndex.CHUNKS_PER_DOC_FETCHED = fetch, max(1, fetch // 50)
+            times, recalls = [], []
+            for qi in range(len(qvecs)):
+                t = time.perf_counter()
+                got = {d for d, _ in dense.search_vector(qvecs[qi], 50)}
+                times.append((time.perf_counter() - t) * 1000)
+                recalls.append(len(truths[qi, "all"] & got) / len(truths[qi, "all"]))
+            print(f"{ef:6} {fetch:10} {np.mean(recalls):10.4f} {min(recalls):6.2f} {statistics.median(times):8.2f} "
+                  f"{pct(times, 95):8.2f}")
+    finally:
+        part.index.expansion_search, DenseIndex.MIN_FETCH, DenseIndex.CHUNKS_PER_DOC_FETCHED = saved
 
 
 def http_part(args, work: Path, db_url: str, queries: list[str]) -> None:

@@ -137,6 +137,7 @@ class _Candidate:
     head: frozenset = frozenset()
     everything: frozenset = frozenset()
     names: tuple = ()          # character trigrams of the title and of each keyword
+    text_x: dict | None = None  # the features that depend on the text only (see _text_features)
     x: dict = field(default_factory=dict)
     score: float = 0.0
     prob: float = 0.0
@@ -297,10 +298,18 @@ class SearchEngine:
                     c.lex_rank, c.lex_norm = rank, (score / top if top else 0.0)
             used.append("lexical")
         depth = max(SHORTLIST, k)
+        groups = self.query_groups(cleaned)
+        weights, known = self.group_weights(groups)
+        query_grams = trigrams(cleaned) | trigrams(normalized) if cleaned else frozenset()
         if restrict is None and pending is not None:
             # The encoder is still running on the other core: read the stored
-            # fields of the lexical shortlist now rather than after it.
-            self._doc_info([c for c in cands.values() if (c.lex_rank or 10**9) <= depth])
+            # fields of the lexical shortlist and compute their text features
+            # now rather than after it.
+            early = [c for c in cands.values() if (c.lex_rank or 10**9) <= depth]
+            self._doc_info(early)
+            for c in early:
+                if c.fields is not None:
+                    self._text_features(c, groups, weights, query_grams)
         t1 = time.perf_counter()
         timings["lexical"] = (t1 - t0) * 1000
         dense_list: list[tuple[str, float]] = []
@@ -335,23 +344,16 @@ class SearchEngine:
         self._doc_info(shortlist)
         shortlist = [c for c in shortlist if c.fields is not None]  # vectors of deleted documents
 
-        groups = self.query_groups(cleaned)
-        weights, known = self.group_weights(groups)
-        total_weight = sum(weights) or 1.0
-        query_grams = trigrams(cleaned) | trigrams(normalized) if cleaned else frozenset()
         english = _english()
         query_words = [w for w in words(cleaned) if w not in STOPWORDS and not w.isdigit()]
         cos_floor = dense_list[-1][1] if dense_list else 0.0
         model = self.fusion.model(run_mode)
         for c in shortlist:
-            head, everything = c.head, c.everything
+            text = c.text_x if c.text_x is not None else self._text_features(c, groups, weights, query_grams)
             x = {
                 "lex_norm": c.lex_norm if c.lex_norm is not None else lex_floor.get(c.kind, 0.0),
                 "lex_rr": 1.0 / c.lex_rank if c.lex_rank else 0.0,
-                "cover": (sum(1 for g in groups if g & everything) / len(groups)) if groups else 0.0,
-                "title_cover": (sum(1 for g in groups if g & head) / len(groups)) if groups else 0.0,
-                "idf_cover": sum(w for w, g in zip(weights, groups) if g & everything) / total_weight,
-                "name_sim": max((dice(query_grams, g) for g in c.names), default=0.0),
+                **text,
                 "is_service": 1.0 if c.kind == "service" else 0.0,
                 "prior_rr": 1.0 / prior_rank[c.doc_id] if c.doc_id in prior_rank else 0.0,
             }
@@ -415,6 +417,22 @@ class SearchEngine:
             timings["suggest"] = (time.perf_counter() - t3) * 1000
         response.took_ms = (time.perf_counter() - started) * 1000
         return response
+
+    @staticmethod
+    def _text_features(c: _Candidate, groups: list[frozenset[str]], weights: list[float],
+                       query_grams: frozenset) -> dict[str, float]:
+        """The features of a candidate that depend on its text only: the share
+        of the query's word groups in the page and in its title, the same
+        weighted by idf, and how close the query is to its name."""
+        head, everything = c.head, c.everything
+        n = len(groups)
+        c.text_x = {
+            "cover": (sum(1 for g in groups if g & everything) / n) if n else 0.0,
+            "title_cover": (sum(1 for g in groups if g & head) / n) if n else 0.0,
+            "idf_cover": sum(w for w, g in zip(weights, groups) if g & everything) / (sum(weights) or 1.0),
+            "name_sim": max((dice(query_grams, g) for g in c.names), default=0.0),
+        }
+        return c.text_x
 
     def _fresh(self, chosen: list[Result], fields: dict[str, dict], query_terms: set[str]) -> list[Result]:
         """Snippets for what is displayed, from the fields read in this search."""
