@@ -7,11 +7,12 @@ English: "passport" -> "passport", "renewal" -> "renew").
 
 The index engine (tantivy, see search/lexical.py) never analyzes text
 itself: :func:`analyze` turns text into terms here in Python and the engine
-receives them whitespace-joined.  The whoosh analyzers below are kept for
-bench/search_engines.py, which compares engines on the same terms (and
-whoosh pickles the analyzer class into its schema, so it stays importable
-at this path).  They live in search/whoosh_analysis.py and are imported only
-when asked for: a web worker never loads whoosh.analysis (about 10 MB).
+receives them whitespace-joined.  The whoosh analyzers are kept for
+bench/search_engines.py, which compares engines on the same terms.  They
+live in search/whoosh_analysis.py and are imported only when asked for, so
+a web worker does not import whoosh.analysis; whoosh pickles the analyzer
+class into its schema under this module's name, which still resolves
+(``__getattr__`` below).
 """
 from __future__ import annotations
 
