@@ -260,19 +260,23 @@ class DenseIndex:
     # efConstruction=64, or with only 200 candidates, recall@50 against exact
     # search stayed near 0.93 on threads whose vectors crowd together.
     CONNECTIVITY = 32             # HNSW M
-    EXPANSION_ADD = 128           # efConstruction
-    # Search-time ef and candidate chunks rescored per query.  With the two-level
-    # rescoring codes, 500 candidates at ef 1000 reach recall@50 0.984 on the
-    # 100k bench for ANN p95 ~11 ms (int8 codes alone needed 2,000 candidates,
-    # ANN p95 ~19 ms, for 0.978): bench/results/search_latency.txt.
-    EXPANSION_SEARCH = 1000
+    # efConstruction 256 (was 128) builds the graph 2.3-2.7x slower (100k
+    # threads: 89 -> 241 s; 1M: 1,592 -> 3,651 s, 2 threads) and finds more
+    # of the true neighbours at the same search width: recall@50 0.985 ->
+    # 0.994 at 100k and 0.945 -> 0.968 at 1M, both at ef 1000 x growth.
+    EXPANSION_ADD = 256           # efConstruction
+    # Search-time ef and candidate chunks rescored per query, on the
+    # efConstruction-256 graph (bench/search_latency.py --probe; recall@50 /
+    # ANN p95): 100k threads, 500 candidates: ef 600 0.988 / 10.9 ms, ef 1000
+    # 0.994 / 15.4 ms.  1M threads: ef 1200 0.951 / 30 ms, 1995 0.968 / 41 ms,
+    # 2500 0.973 / 50 ms, 3000 0.975 / 62 ms, 4000 0.979 / 76 ms; hybrid p95
+    # must stay under 100 ms there (bench/results/search_latency.txt).
+    EXPANSION_SEARCH = 700
     # A larger graph needs a wider search for the same recall: ef grows as
-    # (chunks / 300k) ** 0.3, so 2,000 at 3M chunks (1M threads).  Measured
-    # at 1M threads (recall@50 / ANN p95): ef 1000 0.912 / 19 ms, 2000
-    # 0.945 / 36 ms, 3000 0.957 / 54 ms, 4000 0.963 / 63 ms; hybrid p95 must
-    # stay under 100 ms there (bench/results/search_latency.txt).
+    # (chunks / 300k) ** 0.55, so 700 at 100k threads and about 2,500 at
+    # 3M chunks (1M threads).
     EF_REFERENCE_CHUNKS = 300_000
-    EF_GROWTH = 0.3
+    EF_GROWTH = 0.55
 
     @classmethod
     def expansion_for(cls, chunks: int) -> int:
