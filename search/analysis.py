@@ -7,18 +7,17 @@ English: "passport" -> "passport", "renewal" -> "renew").
 
 The index engine (tantivy, see search/lexical.py) never analyzes text
 itself: :func:`analyze` turns text into terms here in Python and the engine
-receives them whitespace-joined.  The whoosh analyzers are kept for
-bench/search_engines.py, which compares engines on the same terms.  They
-live in search/whoosh_analysis.py and are imported only when asked for, so
-a web worker does not import whoosh.analysis; whoosh pickles the analyzer
-class into its schema under this module's name, which still resolves
-(``__getattr__`` below).
+receives them whitespace-joined.  The whoosh analyzers below are kept for
+bench/search_engines.py, which compares engines on the same terms (and
+whoosh pickles the analyzer class into its schema, so it stays importable
+at this path).
 """
 from __future__ import annotations
 
 import re
 from functools import lru_cache
 
+from whoosh.analysis import Composable, Filter, LowercaseFilter, RegexTokenizer, StopFilter
 from whoosh.lang.porter import stem as porter_stem
 
 STOPWORDS = frozenset("""
@@ -65,13 +64,21 @@ def is_indonesian_word(word: str) -> bool:
     return dictionary.contains(word) or dictionary.contains(stem(word))  # stem() is cached
 
 
-def __getattr__(name: str):
-    """The whoosh analyzers, loaded on first use (see the module docstring)."""
-    if name in ("IndonesianStemFilter", "indonesian_analyzer", "spelling_analyzer"):
-        from . import whoosh_analysis
+class IndonesianStemFilter(Filter):
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = stem(t.text)
+            yield t
 
-        return getattr(whoosh_analysis, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def indonesian_analyzer() -> Composable:
+    return (RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter()
+            | StopFilter(stoplist=STOPWORDS, minsize=1) | IndonesianStemFilter())
+
+
+def spelling_analyzer() -> Composable:
+    """Unstemmed words, for "did you mean" suggestions."""
+    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | StopFilter(stoplist=STOPWORDS, minsize=3)
 
 
 _WORDS = re.compile(TOKEN_PATTERN)  # used on lowercased text
