@@ -32,7 +32,8 @@ the a an of to for in on at and or is are be do does did how what which who when
 i my me we our you your it its this that with from by as
 """.split())
 
-TOKEN_PATTERN = r"[0-9A-Za-z\u00c0-\u024f]+"
+WORD_CHARS = "0-9A-Za-z\u00c0-\u024f"  # a regex character class body
+TOKEN_PATTERN = f"[{WORD_CHARS}]+"
 
 
 @lru_cache(maxsize=1)

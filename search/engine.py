@@ -232,10 +232,9 @@ class SearchEngine:
                 hit = self._terms_cache.get(key)
                 if hit is None:
                     head = term_set(head_text)
-                    everything = head | term_set(body)
                     names = tuple(g for g in (trigrams(s) for s in [fields.get("title", "")]
                                               + list(meta.get("keywords") or [])) if g)
-                    hit = self._terms_cache[key] = (head, everything, names)
+                    hit = self._terms_cache[key] = (head, head | term_set(body), names)
                     if len(self._terms_cache) > TERMS_CACHE_SIZE:
                         self._terms_cache.popitem(last=False)
                 else:
@@ -300,6 +299,7 @@ class SearchEngine:
         depth = max(SHORTLIST, k)
         groups = self.query_groups(cleaned)
         weights, known = self.group_weights(groups)
+        total_weight = sum(weights) or 1.0
         query_grams = trigrams(cleaned) | trigrams(normalized) if cleaned else frozenset()
         if restrict is None and pending is not None:
             # The encoder is still running on the other core: read the stored
@@ -309,7 +309,7 @@ class SearchEngine:
             self._doc_info(early)
             for c in early:
                 if c.fields is not None:
-                    self._text_features(c, groups, weights, query_grams)
+                    self._text_features(c, groups, weights, total_weight, query_grams)
         t1 = time.perf_counter()
         timings["lexical"] = (t1 - t0) * 1000
         dense_list: list[tuple[str, float]] = []
@@ -349,7 +349,9 @@ class SearchEngine:
         cos_floor = dense_list[-1][1] if dense_list else 0.0
         model = self.fusion.model(run_mode)
         for c in shortlist:
-            text = c.text_x if c.text_x is not None else self._text_features(c, groups, weights, query_grams)
+            text = c.text_x
+            if text is None:
+                text = self._text_features(c, groups, weights, total_weight, query_grams)
             x = {
                 "lex_norm": c.lex_norm if c.lex_norm is not None else lex_floor.get(c.kind, 0.0),
                 "lex_rr": 1.0 / c.lex_rank if c.lex_rank else 0.0,
@@ -419,7 +421,7 @@ class SearchEngine:
         return response
 
     @staticmethod
-    def _text_features(c: _Candidate, groups: list[frozenset[str]], weights: list[float],
+    def _text_features(c: _Candidate, groups: list[frozenset[str]], weights: list[float], total_weight: float,
                        query_grams: frozenset) -> dict[str, float]:
         """The features of a candidate that depend on its text only: the share
         of the query's word groups in the page and in its title, the same
@@ -429,7 +431,7 @@ class SearchEngine:
         c.text_x = {
             "cover": (sum(1 for g in groups if g & everything) / n) if n else 0.0,
             "title_cover": (sum(1 for g in groups if g & head) / n) if n else 0.0,
-            "idf_cover": sum(w for w, g in zip(weights, groups) if g & everything) / (sum(weights) or 1.0),
+            "idf_cover": sum(w for w, g in zip(weights, groups) if g & everything) / total_weight,
             "name_sim": max((dice(query_grams, g) for g in c.names), default=0.0),
         }
         return c.text_x

@@ -4,11 +4,10 @@ from __future__ import annotations
 import re
 from html import escape
 
-from .analysis import stem
+from .analysis import TOKEN_PATTERN, WORD_CHARS, stem
 
-_CHARS = "0-9A-Za-z\u00c0-\u024f"
-_WORD = re.compile(f"[{_CHARS}]+")
-_IS_CHAR = re.compile(f"[{_CHARS}]").match
+_WORD = re.compile(TOKEN_PATTERN)
+_IS_CHAR = re.compile(f"[{WORD_CHARS}]").match
 
 
 def make_snippet(text: str, query_terms: set[str], width: int = 220) -> str:
