@@ -33,7 +33,10 @@ RANKER_SETS = [OLD_RANKER, OLD_RANKER + ["idf_cover", "name_sim"]]
 OLD_QUERY = ["top_score", "top_cos", "top_cover", "known", "cos_margin"]
 CALIBRATION_SETS = [OLD_QUERY, OLD_QUERY + ["top_idf_cover"], OLD_QUERY + ["top_idf_cover", "top_name_sim"],
                     OLD_QUERY + ["top_idf_cover", "top_name_sim", "cos_median", "english"],
-                    OLD_QUERY + ["top_idf_cover", "top_name_sim", "cos_median", "english", "foreign"]]
+                    OLD_QUERY + ["top_idf_cover", "top_name_sim", "cos_median", "english", "foreign"],
+                    OLD_QUERY + ["top_idf_cover", "foreign_subject"], OLD_QUERY + ["top_idf_cover", "top_miss_idf"],
+                    OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand"],
+                    OLD_QUERY + ["top_idf_cover", "top_name_sim", "foreign_subject", "brand"]]
 DENSE_QUERY_FEATURES = ("top_cos", "cos_margin", "cos_median")
 LAMBDAS = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 # L2 strength of the query calibrator, chosen with its feature set by the
@@ -243,14 +246,16 @@ def query_features(model: Model, rec: dict) -> tuple[dict, list[float]]:
     qf = rec.get("qf") or {}
     common = {"known": rec["known"], "cos_margin": rec.get("cos_margin", 0.0),
               "cos_median": qf.get("cos_median", 0.0), "english": qf.get("english", 0.0),
-              "foreign": qf.get("foreign", 0.0)}
+              "foreign": qf.get("foreign", 0.0), "foreign_subject": qf.get("foreign_subject", 0.0),
+              "brand": qf.get("brand", 0.0)}
     if not scores:
         return {**common, "top_score": 0.0, "top_cos": 0.0, "top_cover": 0.0, "top_idf_cover": 0.0,
-                "top_name_sim": 0.0}, scores
+                "top_name_sim": 0.0, "top_miss_idf": 0.0}, scores
     top = max(range(len(scores)), key=lambda i: scores[i])
     x = rec["ranked"][top]["x"]
     return {**common, "top_score": scores[top], "top_cos": x.get("dense_cos", 0.0), "top_cover": x.get("cover", 0.0),
-            "top_idf_cover": x.get("idf_cover", 0.0), "top_name_sim": x.get("name_sim", 0.0)}, scores
+            "top_idf_cover": x.get("idf_cover", 0.0), "top_name_sim": x.get("name_sim", 0.0),
+            "top_miss_idf": x.get("miss_idf", 0.0)}, scores
 
 
 def fit_logistic(X: np.ndarray, y: np.ndarray, lam: float = 1e-3) -> tuple[np.ndarray, float]:

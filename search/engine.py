@@ -96,15 +96,40 @@ def _english() -> frozenset[str]:
     return english_words()
 
 
-@lru_cache(maxsize=1)
-def foreign_places() -> frozenset[str]:
-    """Words naming another country or its people (data/foreign_places.txt)."""
-    path = Path(__file__).with_name("data") / "foreign_places.txt"
+def _word_list(name: str) -> frozenset[str]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = (Path(__file__).with_name("data") / name).read_text(encoding="utf-8").splitlines()
     except OSError:
         return frozenset()
     return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def foreign_places() -> frozenset[str]:
+    """Words naming another country or its people (data/foreign_places.txt)."""
+    return _word_list("foreign_places.txt")
+
+
+@lru_cache(maxsize=1)
+def brands() -> frozenset[str]:
+    """Names of private companies, products and apps (data/brands.txt)."""
+    return _word_list("brands.txt")
+
+
+# Words after which a country is where the citizen is, goes or comes from,
+# not whose service is asked about.
+PLACE_PREPOSITIONS = frozenset({"di", "ke", "dari", "untuk", "buat", "dgn", "dengan", "in", "to", "from", "at",
+                                "for", "into", "via", "near", "menuju", "tujuan", "asal"})
+
+
+def foreign_subjects(cleaned: str) -> list[str]:
+    """Country words of the query with no preposition of place in the two
+    words before them ("renew *singapore* passport", but not "paspor hilang
+    di malaysia" or "perpanjang di arab saudi")."""
+    places = foreign_places()
+    tokens = words(cleaned)
+    return [w for i, w in enumerate(tokens)
+            if w in places and not PLACE_PREPOSITIONS.intersection(tokens[max(0, i - 2):i])]
 
 
 def term_set(text: str) -> frozenset[str]:
@@ -195,18 +220,22 @@ class SearchEngine:
         known = sum(1 for g in groups if any(ix.has_term(t) for t in g for ix in self.lexicals.values()))
         return known / len(groups)
 
-    def group_weights(self, groups: list[frozenset[str]]) -> tuple[list[float], float]:
+    def group_weights(self, groups: list[frozenset[str]]) -> tuple[list[float], float, list[float]]:
         """An inverse document frequency per word group, over both indexes:
         log(1 + N / (1 + df)) with df the group's most frequent term (a
-        group unknown to every index weighs the most); and the share of
-        groups some index knows."""
+        group unknown to every index weighs the most); the share of groups
+        some index knows; and per group, its weight over the largest possible
+        one when some index knows it, else 0 (for ``miss_idf``: a rare word
+        the index knows but the page lacks)."""
         n = max(1, self.lexical_doc_count())
-        out, known = [], 0
+        top = math.log(1.0 + n)
+        out, known, rare = [], 0, []
         for g in groups:
             df = max((sum(ix.doc_frequency(t) for ix in self.lexicals.values()) for t in g), default=0)
             known += df > 0
             out.append(math.log(1.0 + n / (1.0 + min(df, n))))
-        return out, (known / len(groups) if groups else 0.0)
+            rare.append(out[-1] / top if df > 0 else 0.0)
+        return out, (known / len(groups) if groups else 0.0), rare
 
     def _doc_info(self, candidates: list[_Candidate]) -> None:
         """Title, url, metadata and term sets of each candidate.  Fields are
@@ -298,7 +327,7 @@ class SearchEngine:
             used.append("lexical")
         depth = max(SHORTLIST, k)
         groups = self.query_groups(cleaned)
-        weights, known = self.group_weights(groups)
+        weights, known, rare = self.group_weights(groups)
         total_weight = sum(weights) or 1.0
         query_grams = trigrams(cleaned) | trigrams(normalized) if cleaned else frozenset()
         if restrict is None and pending is not None:
@@ -309,7 +338,7 @@ class SearchEngine:
             self._doc_info(early)
             for c in early:
                 if c.fields is not None:
-                    self._text_features(c, groups, weights, total_weight, query_grams)
+                    self._text_features(c, groups, weights, total_weight, rare, query_grams)
         t1 = time.perf_counter()
         timings["lexical"] = (t1 - t0) * 1000
         dense_list: list[tuple[str, float]] = []
@@ -351,7 +380,7 @@ class SearchEngine:
         for c in shortlist:
             text = c.text_x
             if text is None:
-                text = self._text_features(c, groups, weights, total_weight, query_grams)
+                text = self._text_features(c, groups, weights, total_weight, rare, query_grams)
             x = {
                 "lex_norm": c.lex_norm if c.lex_norm is not None else lex_floor.get(c.kind, 0.0),
                 "lex_rr": 1.0 / c.lex_rank if c.lex_rank else 0.0,
@@ -369,6 +398,12 @@ class SearchEngine:
         # ("renew singapore passport"): likely another jurisdiction's service.
         foreign = [w for w in query_words if w in foreign_places()]
         foreign_missed = 1.0 if best and foreign and any(stem(w) not in best.everything for w in foreign) else 0.0
+        # ... and named as the owner of the thing asked about ("singapore
+        # passport", "iqama arab saudi"), not as a place the citizen is in or
+        # goes to ("paspor hilang di malaysia", "skck untuk kerja ke jepang").
+        foreign_subject = 1.0 if best and any(stem(w) not in best.everything for w in foreign_subjects(cleaned)) else 0.0
+        # A company the best page does not name ("lupa pin mobile banking bri").
+        brand = 1.0 if best and any(w in brands() and stem(w) not in best.everything for w in query_words) else 0.0
         query_features = {"known": known, "top_score": best.score if best else 0.0,
                           "top_cos": best.x.get("dense_cos", 0.0) if best else 0.0,
                           "top_cover": best.x["cover"] if best else 0.0,
@@ -380,8 +415,11 @@ class SearchEngine:
                           "top_name_sim": best.x["name_sim"] if best else 0.0,
                           "english": (sum(1 for w in query_words if w in english) / len(query_words))
                           if query_words else 0.0,
-                          "foreign": foreign_missed}
-        in_domain = model.query_probability(query_features) if best else 0.0
+                          "foreign": foreign_missed, "foreign_subject": foreign_subject, "brand": brand,
+                          "top_miss_idf": best.x.get("miss_idf", 0.0) if best else 0.0}
+        # A query of single characters ("x", "p", "a b") says nothing to answer.
+        meaningful = any(len(w) >= 2 for w in words(cleaned))
+        in_domain = model.query_probability(query_features) if best and meaningful else 0.0
         answers = {}
         for c in shortlist:
             answers[c.doc_id] = model.result_probability(c.score - best.score)
@@ -401,7 +439,8 @@ class SearchEngine:
         if rank_by:
             chosen = ranked[:k]
         else:
-            chosen = [r for r in ranked if answers[r.doc_id] >= model.result_bar][:k] if in_domain >= model.bar else []
+            chosen = ([r for r in ranked if answers[r.doc_id] >= model.result_bar][:k]
+                      if meaningful and in_domain >= model.bar else [])
         t_snip = time.perf_counter()
         chosen = self._fresh(chosen, {c.doc_id: c.fields for c in shortlist}, set(query_terms))
         timings["snippets"] = (time.perf_counter() - t_snip) * 1000
@@ -422,10 +461,12 @@ class SearchEngine:
 
     @staticmethod
     def _text_features(c: _Candidate, groups: list[frozenset[str]], weights: list[float], total_weight: float,
-                       query_grams: frozenset) -> dict[str, float]:
+                       rare: list[float], query_grams: frozenset) -> dict[str, float]:
         """The features of a candidate that depend on its text only: the share
         of the query's word groups in the page and in its title, the same
-        weighted by idf, and how close the query is to its name."""
+        weighted by idf, how close the query is to its name, and the rarest
+        word group some index knows that the page lacks (``miss_idf``, for
+        the calibrator only: "formasi *cpns*" answered by a school page)."""
         head, everything = c.head, c.everything
         n = len(groups)
         c.text_x = {
@@ -433,6 +474,7 @@ class SearchEngine:
             "title_cover": (sum(1 for g in groups if g & head) / n) if n else 0.0,
             "idf_cover": sum(w for w, g in zip(weights, groups) if g & everything) / total_weight,
             "name_sim": max((dice(query_grams, g) for g in c.names), default=0.0),
+            "miss_idf": max((r for r, g in zip(rare, groups) if not g & everything), default=0.0),
         }
         return c.text_x
 

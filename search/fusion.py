@@ -36,7 +36,12 @@ word groups found in any index at all: gibberish and unknown topics score
 low), ``english`` (the share of English words, so an English query is not
 read as unknown), ``foreign`` (1 when the query names another country,
 from ``data/foreign_places.txt``, that the best page does not mention:
-"visa jepang", "renew singapore passport") and ``cos_margin`` / ``cos_median`` (best cosine minus the
+"visa jepang", "renew singapore passport"), ``foreign_subject`` (the same,
+but only for a country that owns the thing asked about: "renew *singapore*
+passport", not "paspor hilang *di* malaysia"), ``brand`` (the query names a
+company from ``data/brands.txt`` that the best page does not: "lupa pin
+mobile banking bri"), ``top_miss_idf`` (the rarest word group some index
+knows that the best page lacks) and ``cos_margin`` / ``cos_median`` (best cosine minus the
 fifth best / the median of the top 20: a query about something we cover
 has a clear winner, an unrelated one a flat list); and P(this candidate is
 an answer), from its score's gap to the best.  A query whose first
@@ -59,7 +64,7 @@ FEATURES = ("lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cover
             "idf_cover", "name_sim")
 DENSE_FEATURES = frozenset({"dense_cos", "dense_rr"})
 QUERY_FEATURES = ("top_score", "top_cos", "top_cover", "known", "cos_margin", "cos_median", "top_idf_cover",
-                  "top_name_sim", "english", "foreign")
+                  "top_name_sim", "english", "foreign", "foreign_subject", "brand", "top_miss_idf")
 DEFAULT_PATH = Path(__file__).with_name("data") / "fusion.json"
 
 

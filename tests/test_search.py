@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from core.extensions import db
 from search.analysis import STOPWORDS, stem, terms
-from search.engine import rrf
+from search.engine import foreign_subjects, rrf
 from search.models import SearchOutbox, SearchVector
 from search.normalize import MAX_QUERY_CHARS, Normalizer, clean_query
 from search.outbox import drain_all, pending_count, reindex
@@ -450,3 +450,43 @@ def test_a_query_about_another_country_is_marked_foreign(app):
         assert eng.search("uk driving licence renewal").query_features["foreign"] == 1.0
         assert eng.search("perpanjang paspor").query_features["foreign"] == 0.0
         assert eng.search("Papua").query_features["foreign"] == 0.0  # an Indonesian province, not listed
+
+
+def test_foreign_subject_is_whose_service_not_where_the_citizen_is():
+    assert foreign_subjects("renew singapore passport") == ["singapore"]
+    assert foreign_subjects("perpanjang iqama arab saudi") == ["saudi"]
+    assert foreign_subjects("visa amerika wawancara kedutaan") == ["amerika"]
+    # a place the citizen is in, goes to or comes from: an Indonesian service abroad
+    assert foreign_subjects("paspor hilang di malaysia") == []
+    assert foreign_subjects("iqama habis cara perpanjang di arab saudi") == []
+    assert foreign_subjects("skck untuk kerja ke jepang") == []
+    assert foreign_subjects("our baby was born in Japan") == []
+
+
+def test_brand_and_foreign_subject_features(app):
+    """``brand``: the query names a company the best page does not;
+    ``foreign_subject``: another country owns the thing asked about."""
+    with app.app_context():
+        eng = app.extensions["search"]
+        qf = eng.search("lupa pin mobile banking bri").query_features
+        assert qf["brand"] == 1.0 and qf["foreign_subject"] == 0.0
+        assert eng.search("renew singapore passport").query_features["foreign_subject"] == 1.0
+        qf = eng.search("paspor hilang di malaysia").query_features
+        assert qf["foreign_subject"] == 0.0 and qf["brand"] == 0.0
+        assert 0.0 <= eng.search("perpanjang paspor").query_features["top_miss_idf"] <= 1.0
+
+
+@pytest.mark.parametrize("q", ["x", "p", "a b", "7"])
+def test_single_characters_are_not_a_question(app, q):
+    with app.app_context():
+        resp = app.extensions["search"].search(q)
+        assert resp.abstained and resp.results == []
+
+
+def test_english_glossary_keeps_the_english_words():
+    """English entries add the Indonesian words and keep the English ones,
+    so English threads still match them."""
+    n = Normalizer.from_file()
+    out = n.normalize("withdraw pension savings").split()
+    assert {"withdraw", "pencairan", "pension", "jht", "savings"} <= set(out)
+    assert n.normalize("lost id card").split()[:2] == ["lost", "hilang"]
