@@ -219,7 +219,7 @@ def main() -> None:
         for _ in range(args.repeat):
             for q in queries:
                 t = time.perf_counter()
-                vec = dense.encode_query(eng.normalizer.normalize(q))
+                vec = dense.encode_query(eng.normalizer.for_encoder(q))
                 timings["encode only"].append((time.perf_counter() - t) * 1000)
                 t = time.perf_counter()
                 eng.search(q, k=10, mode="lexical")
@@ -232,7 +232,7 @@ def main() -> None:
                 timings["hybrid"].append((time.perf_counter() - t) * 1000)
         ann_only = []
         for q in queries:
-            vec = dense.encode_query(eng.normalizer.normalize(q))
+            vec = dense.encode_query(eng.normalizer.for_encoder(q))
             t = time.perf_counter()
             dense.search_vector(vec, 50)
             ann_only.append((time.perf_counter() - t) * 1000)
@@ -254,7 +254,7 @@ def main() -> None:
         real_ids = list(exact_vectors)
         real_mat = np.vstack([np.vstack(v) for v in exact_vectors.values()])
         real_owner = np.repeat(np.arange(len(real_ids)), [len(v) for v in exact_vectors.values()])
-        qvecs = np.vstack([dense.encode_query(eng.normalizer.normalize(q)) for q in queries])
+        qvecs = np.vstack([dense.encode_query(eng.normalizer.for_encoder(q)) for q in queries])
         best_syn = np.full((len(queries), args.threads), -np.inf, dtype=np.float32)
         for start in range(0, args.threads, 20_000):
             count = min(20_000, args.threads - start)

@@ -308,7 +308,7 @@ class SearchEngine:
         reuse = dense is not None and dense_hits is not None  # no encoding: the given list is the dense side
         if dense is not None and not reuse and normalized.strip():
             try:
-                pending = dense.encode_query_async(normalized)
+                pending = dense.encode_query_async(self.normalizer.for_encoder(cleaned))
             except Exception:
                 log.exception("query encoding failed; answering lexically")
         t0 = time.perf_counter()

@@ -490,3 +490,12 @@ def test_english_glossary_keeps_the_english_words():
     out = n.normalize("withdraw pension savings").split()
     assert {"withdraw", "pencairan", "pension", "jht", "savings"} <= set(out)
     assert n.normalize("lost id card").split()[:2] == ["lost", "hilang"]
+
+
+def test_the_encoder_reads_what_was_typed_unless_the_map_rewrites_it():
+    """Entries that only add words (the English glossary, "ktp: ktp-el ktp")
+    give the encoder the typed words; rewrites ("gmn") give their meaning."""
+    n = Normalizer.from_file()
+    assert n.for_encoder("how to apply for a passport") == "how to apply for a passport"
+    assert n.for_encoder("ktp ilang gmn ngurusnya") == "ktp hilang bagaimana urus"
+    assert len(n.for_encoder("withdraw pension savings")) < len(n.normalize("withdraw pension savings"))
