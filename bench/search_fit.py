@@ -393,12 +393,12 @@ def fit_mode(sets: dict[str, list[dict]], citizen: list[dict], feature_sets: lis
     return model, report
 
 
-def _fit_calibrated(sets, citizen, features, calib_features, lam, lam_q=1e-3) -> tuple[Model, dict]:
+def _fit_calibrated(sets, citizen, features, calib_features, lam, lam_q=1e-3, folds_of=None) -> tuple[Model, dict]:
     w = fit_all(sets, features, lam)
     ranker = Model({f: float(v) for f, v in zip(features, w)})
     model = _calibrate(citizen, ranker, calib_features, lam_q)
     # out-of-fold models for the bar, one fold per query kind (see _kind_folds)
-    folds = _kind_folds(citizen)
+    folds = (folds_of or _kind_folds)(citizen)
     oof_models: dict[int, Model] = {}
     for f in range(len(folds)):
         train_sets = {name: ([r for g, fold in enumerate(folds) if g != f for r in fold] if recs is citizen else recs)
@@ -422,6 +422,38 @@ def _fit_calibrated(sets, citizen, features, calib_features, lam, lam_q=1e-3) ->
             oof_rank[name] = sum(vals) / len(vals)
     return model, {"bar_curve": curve, "oof_at_bar": abstention_outcomes(ordered, models, bar, result_bar),
                    "oof_best_mrr": oof_rank}
+
+
+def bar_scheme_check(tuning: dict[str, list[dict]], validate_prefix: str = "tuning_more") -> list[str]:
+    """Which fold scheme sets a bar that holds on new queries, without the
+    held-out set: fit on the citizen tuning files whose query ids do not
+    start with ``validate_prefix`` (with the hybrid ranker's sets), then
+    apply the model and its bar to the ones that do (written later, by
+    another hand).  Returns report lines."""
+    import random
+
+    citizen = tuning["citizen"]
+    train = [r for r in citizen if not r["query"].qid.startswith(validate_prefix)]
+    val = [r for r in citizen if r["query"].qid.startswith(validate_prefix)]
+    if not train or not val:
+        return ["bar check: no validation queries"]
+    sets = {**{n: v for n, v in tuning.items() if n not in ("citizen", "citizen-lexical")}, "citizen": train}
+    features, calib = RANKER_SETS[-1], OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand"]
+
+    def random_folds(records: list[dict]) -> list[list[dict]]:
+        shuffled = list(records)
+        random.Random(7).shuffle(shuffled)
+        return [shuffled[i::6] for i in range(6)]
+
+    lines = []
+    for name, folds in (("one fold per kind", _kind_folds), ("random folds", random_folds)):
+        model, _ = _fit_calibrated(sets, train, features, calib, 0.1, folds_of=folds)
+        base = abstention_outcomes(val, [model] * len(val), 0.0, 0.0)
+        out = abstention_outcomes(val, [model] * len(val), model.bar, model.result_bar)
+        lines.append(f"{name}: fitted on {len(train)} queries, bar {model.bar:.3f}; on {len(val)} new queries "
+                     f"in-domain hits {out['id_hits']}/{out['id_n']} (no bar {base['id_hits']}), "
+                     f"out-of-domain and gibberish refused {out['ood_no_official']:.3f} of {out['ood_n']}")
+    return lines
 
 
 def fit(tuning: dict[str, list[dict]]) -> tuple[FusionParams, dict]:

@@ -325,7 +325,16 @@ def main() -> None:
     parser.add_argument("--fusion", default=str(FUSION), help="where the fitted parameters are written/read")
     parser.add_argument("--tuning-only", action="store_true",
                         help="development runs: fit and report tuning sets only, never look at held-out data")
+    parser.add_argument("--bar-check", action="store_true",
+                        help="from the cached tuning records: does the bar's fold scheme hold on the newest tuning "
+                             "files (tuning_more*) when fitted without them? (no held-out data, writes nothing)")
     args = parser.parse_args()
+    if args.bar_check:
+        import pickle
+
+        with open(datasets.CACHE / "tuning-records.pkl", "rb") as fh:
+            print("\n".join(search_fit.bar_scheme_check(pickle.load(fh))))
+        return
     skip = set(filter(None, args.skip.split(",")))
     fusion_path = Path(args.fusion)
     datasets.fetch_all()
