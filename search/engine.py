@@ -17,7 +17,7 @@ from .analysis import STOPWORDS, stem, terms, words
 from .dense import DenseIndex, load_encoder
 from .fusion import FusionParams
 from .lexical import LexicalIndex
-from .normalize import Normalizer, clean_query
+from .normalize import Normalizer, clean_query, encoder_text, meaning
 from .snippets import make_snippet
 
 log = logging.getLogger("layanan.search")
@@ -203,12 +203,12 @@ class SearchEngine:
         return sum(ix.doc_count() for ix in self.lexicals.values())
 
     # ------------------------------------------------------------ query analysis
-    def query_groups(self, cleaned: str) -> list[frozenset[str]]:
+    def query_groups(self, cleaned: str, segments: list[tuple[str, str]] | None = None) -> list[frozenset[str]]:
         """One set of index terms per word or map phrase of the query (what
         the citizen typed and what the map says it means); stopword-only
-        groups are dropped."""
+        groups are dropped.  ``segments``: the query's, when already split."""
         groups = []
-        for source, replacement in self.normalizer.segments(cleaned):
+        for source, replacement in segments if segments is not None else self.normalizer.segments(cleaned):
             group = term_set(source) | term_set(replacement)
             if group and group not in groups:
                 groups.append(group)
@@ -292,7 +292,8 @@ class SearchEngine:
             restrict = set(prior)
         prior_rank = {doc_id: i for i, doc_id in enumerate(prior or [], start=1)}
         cleaned = clean_query(query)
-        normalized = self.normalizer.normalize(cleaned)
+        segments = self.normalizer.segments(cleaned)  # split once: lexical terms, encoder text, word groups
+        normalized = meaning(segments)
         query_terms = terms(normalized)[:32]
         kinds = [kind for kind in KINDS if not kinds or kind in kinds]
         limit = RESTRICT_LIMIT if restrict is not None else CANDIDATES
@@ -308,7 +309,7 @@ class SearchEngine:
         reuse = dense is not None and dense_hits is not None  # no encoding: the given list is the dense side
         if dense is not None and not reuse and normalized.strip():
             try:
-                pending = dense.encode_query_async(self.normalizer.for_encoder(cleaned))
+                pending = dense.encode_query_async(encoder_text(segments))
             except Exception:
                 log.exception("query encoding failed; answering lexically")
         t0 = time.perf_counter()
@@ -326,7 +327,7 @@ class SearchEngine:
                     c.lex_rank, c.lex_norm = rank, (score / top if top else 0.0)
             used.append("lexical")
         depth = max(SHORTLIST, k)
-        groups = self.query_groups(cleaned)
+        groups = self.query_groups(cleaned, segments)
         weights, known, rare = self.group_weights(groups)
         total_weight = sum(weights) or 1.0
         query_grams = trigrams(cleaned) | trigrams(normalized) if cleaned else frozenset()
@@ -374,7 +375,8 @@ class SearchEngine:
         shortlist = [c for c in shortlist if c.fields is not None]  # vectors of deleted documents
 
         english = _english()
-        query_words = [w for w in words(cleaned) if w not in STOPWORDS and not w.isdigit()]
+        typed = words(cleaned)
+        query_words = [w for w in typed if w not in STOPWORDS and not w.isdigit()]
         cos_floor = dense_list[-1][1] if dense_list else 0.0
         model = self.fusion.model(run_mode)
         for c in shortlist:
@@ -418,7 +420,7 @@ class SearchEngine:
                           "foreign": foreign_missed, "foreign_subject": foreign_subject, "brand": brand,
                           "top_miss_idf": best.x.get("miss_idf", 0.0) if best else 0.0}
         # A query of single characters ("x", "p", "a b") says nothing to answer.
-        meaningful = any(len(w) >= 2 for w in words(cleaned))
+        meaningful = any(len(w) >= 2 for w in typed)
         in_domain = model.query_probability(query_features) if best and meaningful else 0.0
         answers = {}
         for c in shortlist:

@@ -64,23 +64,32 @@ class Normalizer:
         return out
 
     def normalize(self, text: str) -> str:
-        return " ".join(replacement for _, replacement in self.segments(text))
+        return meaning(self.segments(text))
 
     def for_encoder(self, text: str) -> str:
-        """The query as the dense encoder reads it: a map entry that only adds
-        words to what was typed (the English glossary, "ktp: ktp-el ktp") keeps
-        the typed words, since the multilingual encoder reads English and
-        common abbreviations itself, and every added word costs encoding time;
-        an entry that rewrites ("gmn" -> "bagaimana") gives its meaning.
-        ``normalize`` (what the lexical side searches) keeps both."""
-        out = []
-        for source, replacement in self.segments(text):
-            typed = words(source)
-            out.append(source if typed and set(typed) <= set(words(replacement)) else replacement)
-        return " ".join(out)
+        return encoder_text(self.segments(text))
 
     def knows(self, word: str) -> bool:
         """Whether the map has an entry containing this word (in any phrase)."""
         if self._words is None:
             self._words = frozenset(w for key in self.phrases for w in key)
         return word in self._words
+
+
+def meaning(segments: list[tuple[str, str]]) -> str:
+    """What the lexical side searches: every segment's meaning."""
+    return " ".join(replacement for _, replacement in segments)
+
+
+def encoder_text(segments: list[tuple[str, str]]) -> str:
+    """The query as the dense encoder reads it: a map entry that only adds
+    words to what was typed (the English glossary, "ktp: ktp-el ktp") keeps
+    the typed words, since the multilingual encoder reads English and common
+    abbreviations itself, and every added word costs encoding time; an entry
+    that rewrites ("gmn" -> "bagaimana") gives its meaning.  ``meaning``
+    (what the lexical side searches) keeps both."""
+    out = []
+    for source, replacement in segments:
+        typed = words(source)
+        out.append(source if typed and set(typed) <= set(words(replacement)) else replacement)
+    return " ".join(out)
