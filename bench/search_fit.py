@@ -429,7 +429,8 @@ def bar_scheme_check(tuning: dict[str, list[dict]], validate_prefix: str = "tuni
     held-out set: fit on the citizen tuning files whose query ids do not
     start with ``validate_prefix`` (with the hybrid ranker's sets), then
     apply the model and its bar to the ones that do (written later, by
-    another hand).  Returns report lines."""
+    another hand).  Features and L2 are those of the committed fit.
+    Returns report lines."""
     import random
 
     citizen = tuning["citizen"]
@@ -438,7 +439,11 @@ def bar_scheme_check(tuning: dict[str, list[dict]], validate_prefix: str = "tuni
     if not train or not val:
         return ["bar check: no validation queries"]
     sets = {**{n: v for n, v in tuning.items() if n not in ("citizen", "citizen-lexical")}, "citizen": train}
-    features, calib = RANKER_SETS[-1], OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand"]
+    # the feature sets and ranker L2 of the committed fit (search/data/fusion.json)
+    params = FusionParams.load()
+    features = list(params.hybrid.weights)
+    calib = [f for f in params.hybrid.calibration["query"] if f != "bias"]
+    lam = float(params.info.get("lambda", {}).get("hybrid", 0.1))
 
     def random_folds(records: list[dict]) -> list[list[dict]]:
         shuffled = list(records)
@@ -446,8 +451,11 @@ def bar_scheme_check(tuning: dict[str, list[dict]], validate_prefix: str = "tuni
         return [shuffled[i::6] for i in range(6)]
 
     lines = []
-    for name, folds in (("one fold per kind", _kind_folds), ("random folds", random_folds)):
-        model, _ = _fit_calibrated(sets, train, features, calib, 0.1, folds_of=folds)
+    plain = [f for f in calib if f not in ("foreign_subject", "brand")]
+    for name, folds, query_features in (("one fold per kind", _kind_folds, calib),
+                                        ("random folds", random_folds, calib),
+                                        ("one fold per kind, without foreign_subject and brand", _kind_folds, plain)):
+        model, _ = _fit_calibrated(sets, train, features, query_features, lam, folds_of=folds)
         base = abstention_outcomes(val, [model] * len(val), 0.0, 0.0)
         out = abstention_outcomes(val, [model] * len(val), model.bar, model.result_bar)
         lines.append(f"{name}: fitted on {len(train)} queries, bar {model.bar:.3f}; on {len(val)} new queries "
