@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import mmap
 import os
 import shutil
 import threading
@@ -114,9 +115,16 @@ def _kind(doc_id: str) -> str:
 class _Part:
     """The vectors of one kind in one built index folder, memory-mapped.
 
-    Small parts are searched exactly (float32 matrix); large ones through an
-    HNSW graph (usearch) whose int8 vectors are viewed from the file, so
-    every worker of the host shares one copy through the page cache."""
+    Small parts are searched exactly; large ones through an HNSW graph
+    (usearch).  Every chunk vector is kept once, as int8 residuals from the
+    part's mean vector with one step for the whole part, plus a 4-bit
+    second level with a scale per vector.  In a graph part the int8 codes
+    are the graph's own vectors, read from the graph file through the same
+    mapping usearch searches (no second copy); in an exact part they are
+    ``<kind>.codes.npy``.  Every worker of the host shares the pages
+    through the page cache.  Folders built before the one-step layout (a
+    scale per vector, a separate int8 copy, a cosine graph over raw
+    vectors) still load."""
 
     def __init__(self, folder: Path, kind: str, meta: dict):
         self.kind = kind
@@ -126,29 +134,49 @@ class _Part:
         self.chunk_doc = np.load(folder / f"{kind}.chunk_doc.npy", mmap_mode="r")
         self.n_docs = len(refs)
         self.n_chunks = len(self.chunk_doc)
-        # Every chunk vector for rescoring, as int8 residuals from the mean
-        # vector with one scale per vector (e5 vectors share a large common
-        # component, so this keeps scores to about 1e-3); only touched pages
-        # are read.
-        self.codes = np.load(folder / f"{kind}.codes.npy", mmap_mode="r")
-        self.scales = np.load(folder / f"{kind}.scales.npy", mmap_mode="r")
         self.mean = np.load(folder / f"{kind}.mean.npy")
+        self.step = meta.get("step")  # None: a folder with one scale per vector
+        self.scales = None if self.step else np.load(folder / f"{kind}.scales.npy", mmap_mode="r")
+        self.slots = None  # graph row of each chunk (usearch stores vectors in insertion order)
         # The 4-bit second level (absent in folders built before it: int8 only).
         fine = folder / f"{kind}.fine.npy"
         self.fine = np.load(fine, mmap_mode="r") if fine.exists() else None
         self.fine_scales = np.load(folder / f"{kind}.fine_scales.npy", mmap_mode="r") if fine.exists() else None
+        codes = folder / f"{kind}.codes.npy"
         if self.ann:
             from usearch.index import Index
 
-            self.index = Index.restore(str(folder / f"{kind}.usearch"), view=True)
+            if self.step is None:
+                self.index = Index.restore(str(folder / f"{kind}.usearch"), view=True)
+                self.codes = np.load(codes, mmap_mode="r")
+            else:
+                with open(folder / f"{kind}.usearch", "rb") as fh:
+                    # One mapping for the graph and the rescoring codes (a
+                    # second mapping of the same file would count twice in RSS).
+                    self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+                self.index = Index.restore(memoryview(self._map), view=True)
+                self.codes = graph_vectors(self._map, self.n_chunks, len(self.mean))
+                self.slots = np.load(folder / f"{kind}.slots.npy", mmap_mode="r")
             # A search-time setting (the class's, not the one recorded at build
             # time), widened for larger graphs: see DenseIndex.EF_GROWTH.
             self.index.expansion_search = DenseIndex.expansion_for(self.n_chunks)
+        else:
+            self.codes = np.load(codes, mmap_mode="r")
+
+    def graph_query(self, q: np.ndarray) -> np.ndarray:
+        """The query as the graph compares it: int8 residual on the part's
+        step (squared L2 between residuals orders chunks exactly as the
+        cosine of unit vectors does), or the raw vector for older folders."""
+        if self.step is None:
+            return q
+        return np.clip(np.round((q - self.mean) / self.step), -127, 127).astype(np.int8)
 
     def scores(self, q: np.ndarray, rows) -> np.ndarray:
         """Dot products of ``q`` with the chunk vectors at ``rows``."""
-        codes = np.asarray(self.codes[rows], dtype=np.float32)
-        out = (codes @ q) * np.asarray(self.scales[rows]) + float(self.mean @ q)
+        at = rows if self.slots is None else np.asarray(self.slots[rows])
+        codes = np.asarray(self.codes[at], dtype=np.float32)
+        step = self.step if self.step is not None else np.asarray(self.scales[rows])
+        out = (codes @ q) * step + float(self.mean @ q)
         if self.fine is not None:
             packed = np.asarray(self.fine[rows])
             dim = len(q)
@@ -171,7 +199,8 @@ class _Part:
             return []
         if self.ann and not exact:
             count = min(self.n_chunks, max(limit * DenseIndex.CHUNKS_PER_DOC_FETCHED, DenseIndex.MIN_FETCH))
-            keys = np.sort(np.asarray(self.index.search(q, count, threads=1).keys, dtype=np.int64))
+            keys = np.sort(np.asarray(self.index.search(self.graph_query(q), count, threads=1).keys,
+                                      dtype=np.int64))
             sims = self.scores(q, keys)
             owners = np.asarray(self.chunk_doc[keys])
         else:
@@ -458,7 +487,7 @@ class DenseIndex:
                     if progress:
                         progress("read", total, None)
                 meta = {"model": self.model, "dim": self.dim, "cursor": cursor, "kinds": {},
-                        "built_at": time.time(), "metric": "cos", "dtype": "i8"}
+                        "built_at": time.time(), "metric": "l2sq on int8 residuals", "dtype": "i8"}
                 for kind, fh in tmp.items():
                     fh.close()
                     n = len(chunk_doc[kind])
@@ -468,24 +497,36 @@ class DenseIndex:
                                if all(r.isdigit() and len(r) < 18 for r in ref_list) else np.array(ref_list))
                     np.save(folder / f"{kind}.refs.npy", ref_arr)
                     np.save(folder / f"{kind}.chunk_doc.npy", np.array(chunk_doc[kind], dtype=np.int32))
-                    write_codes(folder, kind, raw)
+                    step = write_codes(folder, kind, raw)
+                    del raw
                     ann = n >= exact_below and n > 0
                     if ann:
-                        index = Index(ndim=self.dim, metric="cos", dtype="i8",
+                        # The graph holds the int8 codes themselves (squared L2
+                        # between residuals = the cosine order of unit vectors);
+                        # rescoring reads them from the graph file, so
+                        # codes.npy goes once the rows are matched.
+                        codes = np.load(folder / f"{kind}.codes.npy", mmap_mode="r")
+                        index = Index(ndim=self.dim, metric="l2sq", dtype="i8",
                                       connectivity=connectivity or self.CONNECTIVITY,
                                       expansion_add=expansion_add or self.EXPANSION_ADD,
                                       expansion_search=self.EXPANSION_SEARCH)
                         for start in range(0, n, 50_000):
                             stop = min(n, start + 50_000)
-                            index.add(np.arange(start, stop, dtype=np.uint64), np.asarray(raw[start:stop]),
+                            index.add(np.arange(start, stop, dtype=np.uint64), np.asarray(codes[start:stop]),
                                       threads=threads)
                             if progress:
                                 progress(f"graph {kind}", stop, n)
                         index.save(str(folder / f"{kind}.usearch"))
                         del index
-                    del raw
+                        with open(folder / f"{kind}.usearch", "rb") as fh_graph:
+                            with mmap.mmap(fh_graph.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                                rows = graph_vectors(mapped, n, self.dim)
+                                np.save(folder / f"{kind}.slots.npy", graph_slots(rows, codes))
+                                del rows
+                        del codes
+                        (folder / f"{kind}.codes.npy").unlink()
                     (folder / f".{kind}.f32").unlink()
-                    meta["kinds"][kind] = {"ann": ann, "chunks": n, "docs": len(ref_list),
+                    meta["kinds"][kind] = {"ann": ann, "chunks": n, "docs": len(ref_list), "step": step,
                                            "expansion_search": self.EXPANSION_SEARCH,
                                            "connectivity": connectivity or self.CONNECTIVITY,
                                            "expansion_add": expansion_add or self.EXPANSION_ADD}
@@ -639,45 +680,96 @@ class DenseIndex:
         return self.delta_chunks() > self.COMPACT_AT
 
 
-def write_codes(folder: Path, kind: str, raw: np.ndarray, block: int = 100_000) -> None:
-    """The rescoring copy of a part's vectors, in two levels (see
-    ``_Part.scores``): int8 residuals from the mean vector with one float32
-    scale per vector, then what int8 rounding left over as 4-bit codes (two
-    per byte) with a scale of their own.  The second level cuts the score
-    error about 11x (max 5e-4 -> 5e-5 on the 100k bench) for half the bytes
-    of float16: near the 50th document many scores differ by less than the
-    int8 error, and recall@50 against exact float32 rose from 0.973 to 0.984
-    at the same candidate count (bench/results/search_latency.txt)."""
+def residual_step(raw: np.ndarray, mean: np.ndarray, block: int = 100_000) -> float:
+    """One int8 step for every residual of a part: the largest |residual
+    component| maps to 127, so nothing is clipped.  e5 vectors share a large
+    common component, so residuals fill int8 about 8x more finely than the
+    unit vectors did under usearch's own int8 cast (step 1/127).  A step
+    set by the 99.99th percentile instead (clipping the rest) was 1.65x
+    finer but left clipped vectors with 8x the largest score error
+    (bench/results/search_latency.txt, stop 21)."""
+    top = 0.0
+    for start in range(0, len(raw), block):
+        top = max(top, float(np.abs(np.asarray(raw[start:start + block], dtype=np.float32) - mean).max()))
+    return max(top, 1e-9) / 127.0
+
+
+def write_codes(folder: Path, kind: str, raw: np.ndarray, block: int = 100_000) -> float:
+    """The stored copy of a part's vectors, in two levels (see
+    ``_Part.scores``): int8 residuals from the mean vector on one step for
+    the part (:func:`residual_step`), then what int8 rounding left over as
+    4-bit codes (two per byte) with a scale per vector.  The second level
+    cuts the score error about 11x for half the bytes of float16: near the
+    50th document many scores differ by less than the int8 error, and
+    recall@50 against exact float32 rose from 0.973 to 0.984 at the same
+    candidate count (bench/results/search_latency.txt).  Returns the step."""
     n, dim = raw.shape
     mean = np.zeros(dim, dtype=np.float64)
     for start in range(0, n, block):
         mean += np.asarray(raw[start:start + block], dtype=np.float64).sum(axis=0)
     mean = (mean / max(n, 1)).astype(np.float32)
+    step = residual_step(raw, mean)
     codes = np.lib.format.open_memmap(folder / f"{kind}.codes.npy", mode="w+", dtype=np.int8, shape=(n, dim))
-    scales = np.lib.format.open_memmap(folder / f"{kind}.scales.npy", mode="w+", dtype=np.float32, shape=(n,))
     fine = np.lib.format.open_memmap(folder / f"{kind}.fine.npy", mode="w+", dtype=np.uint8,
                                      shape=(n, (dim + 1) // 2))
     fine_scales = np.lib.format.open_memmap(folder / f"{kind}.fine_scales.npy", mode="w+", dtype=np.float32,
                                             shape=(n,))
     for start in range(0, n, block):
         residual = np.asarray(raw[start:start + block], dtype=np.float32) - mean
-        top = np.maximum(np.abs(residual).max(axis=1), 1e-12)
-        coarse = np.round(residual * (127.0 / top)[:, None]).astype(np.int8)
-        step = top / 127.0
-        rest = residual - coarse.astype(np.float32) * step[:, None]
+        coarse = np.clip(np.round(residual / step), -127, 127).astype(np.int8)
+        rest = residual - coarse.astype(np.float32) * step
         top2 = np.maximum(np.abs(rest).max(axis=1), 1e-12)
         nibbles = (np.clip(np.round(rest * (7.0 / top2)[:, None]), -7, 7) + 8).astype(np.uint8)
         if dim % 2:
             nibbles = np.pad(nibbles, ((0, 0), (0, 1)), constant_values=8)
         stop = start + len(residual)
         codes[start:stop] = coarse
-        scales[start:stop] = step
         fine[start:stop] = (nibbles[:, 0::2] << 4) | nibbles[:, 1::2]
         fine_scales[start:stop] = top2 / 7.0
-    for array in (codes, scales, fine, fine_scales):
+    for array in (codes, fine, fine_scales):
         array.flush()
-    del codes, scales, fine, fine_scales
+    del codes, fine, fine_scales
     np.save(folder / f"{kind}.mean.npy", mean)
+    return step
+
+
+GRAPH_HEADER = 8  # a usearch file starts with its vectors: uint32 rows, uint32 columns, then rows x columns
+
+
+def graph_vectors(buffer, rows: int, dim: int) -> np.ndarray:
+    """The int8 vectors of a saved usearch graph, viewed in place (rows in
+    the graph's insertion order; see :func:`graph_slots`)."""
+    head = np.frombuffer(buffer, dtype=np.uint32, count=2)
+    if head.tolist() != [rows, dim]:
+        raise ValueError(f"unexpected usearch file layout: header {head.tolist()}, expected [{rows}, {dim}]")
+    return np.frombuffer(buffer, dtype=np.int8, count=rows * dim, offset=GRAPH_HEADER).reshape(rows, dim)
+
+
+def _row_hashes(rows: np.ndarray, mix: np.ndarray) -> np.ndarray:
+    words = np.ascontiguousarray(rows).view(np.uint64)
+    with np.errstate(over="ignore"):
+        return (words * mix).sum(axis=1, dtype=np.uint64)
+
+
+def graph_slots(graph_rows: np.ndarray, codes: np.ndarray, block: int = 200_000) -> np.ndarray:
+    """For each chunk (row of ``codes``), the row of the graph file that
+    holds its vector.  usearch adds vectors on several threads, so the
+    file's order is not the key order; rows are matched by content (a
+    64-bit hash of the 384 bytes, then compared byte for byte: identical
+    codes are interchangeable)."""
+    n, dim = codes.shape
+    if dim % 8:
+        raise ValueError("vector width must be a multiple of 8 bytes")
+    mix = np.random.default_rng(12345).integers(1, 2**63, size=dim // 8, dtype=np.uint64) | np.uint64(1)
+    a = np.concatenate([_row_hashes(graph_rows[s:s + block], mix) for s in range(0, n, block)])
+    b = np.concatenate([_row_hashes(codes[s:s + block], mix) for s in range(0, n, block)])
+    ia, ib = np.argsort(a, kind="stable"), np.argsort(b, kind="stable")
+    slots = np.empty(n, dtype=np.int32)
+    slots[ib] = ia
+    for s in range(0, n, block):
+        if not np.array_equal(np.asarray(graph_rows[slots[s:s + block]]), np.asarray(codes[s:s + block])):
+            raise ValueError("graph vectors do not match the stored codes")
+    return slots
 
 
 def outbox_frontier() -> int:

@@ -181,17 +181,19 @@ def test_vocabulary_for_did_you_mean(app):
 # ---------------------------------------------------------------- vector index
 
 def test_rescoring_codes_are_close_to_float32_and_old_folders_still_load(tmp_path):
-    """Two-level codes (int8 + 4-bit remainder): scores within 1e-4 of the
-    float32 dot product; a folder built before the second level (int8
-    only) still answers, less precisely."""
+    """Two-level codes (int8 residuals on one step for the part + 4-bit
+    remainder): scores within 1e-4 of the float32 dot product; without the
+    second level (folders built before it) less precise but still right;
+    a folder of the older layout (one int8 scale per vector) still loads."""
     rng = np.random.default_rng(3)
     base = rng.standard_normal(384).astype(np.float32) * 3  # e5 vectors share a large common component
     raw = base + rng.standard_normal((2000, 384)).astype(np.float32)
     raw /= np.linalg.norm(raw, axis=1, keepdims=True)
-    dense_mod.write_codes(tmp_path, "question", raw)
+    step = dense_mod.write_codes(tmp_path, "question", raw)
+    assert not (tmp_path / "question.scales.npy").exists()
     np.save(tmp_path / "question.refs.npy", np.arange(2000))
     np.save(tmp_path / "question.chunk_doc.npy", np.arange(2000, dtype=np.int32))
-    part = dense_mod._Part(tmp_path, "question", {"ann": False})
+    part = dense_mod._Part(tmp_path, "question", {"ann": False, "step": step})
     q = raw[7] + 0.1 * rng.standard_normal(384).astype(np.float32)
     q /= np.linalg.norm(q)
     rows = np.arange(0, 2000, 3)
@@ -199,12 +201,38 @@ def test_rescoring_codes_are_close_to_float32_and_old_folders_still_load(tmp_pat
     fine_error = np.abs(part.scores(q, rows) - exact).max()
     assert fine_error < 1e-4
     assert part.search(q, 1)[0][0] == 7
+    # The graph's query: the int8 residual on the same step (a query inside
+    # the data's range is not clipped).
+    near = raw[11]
+    assert np.abs(part.graph_query(near).astype(np.float32) * step - (near - part.mean)).max() <= step / 2 + 1e-7
     for name in ("question.fine.npy", "question.fine_scales.npy"):
         (tmp_path / name).unlink()
-    coarse = dense_mod._Part(tmp_path, "question", {"ann": False})
+    coarse = dense_mod._Part(tmp_path, "question", {"ann": False, "step": step})
     coarse_error = np.abs(coarse.scores(q, rows) - exact).max()
     assert fine_error * 5 < coarse_error < 2e-3
     assert coarse.search(q, 1)[0][0] == 7
+    # The layout before one step per part: a scale per vector in scales.npy.
+    residual = raw - part.mean
+    top = np.abs(residual).max(axis=1)
+    np.save(tmp_path / "question.codes.npy", np.round(residual * (127.0 / top)[:, None]).astype(np.int8))
+    np.save(tmp_path / "question.scales.npy", (top / 127.0).astype(np.float32))
+    old = dense_mod._Part(tmp_path, "question", {"ann": False})
+    assert old.step is None and np.abs(old.scores(q, rows) - exact).max() < 2e-3
+    assert old.search(q, 1)[0][0] == 7
+
+
+def test_graph_rows_are_matched_to_chunks_by_content():
+    """usearch stores vectors in the order its threads added them; the
+    slots found by content map every chunk to a row with its codes."""
+    rng = np.random.default_rng(5)
+    codes = rng.integers(-127, 128, size=(5000, 384), dtype=np.int8)
+    codes[10] = codes[20]  # identical codes are interchangeable
+    order = rng.permutation(5000)
+    graph_rows = codes[order]
+    slots = dense_mod.graph_slots(graph_rows, codes, block=1234)
+    assert np.array_equal(graph_rows[slots], codes)
+    with pytest.raises(ValueError):
+        dense_mod.graph_slots(graph_rows[::-1].copy() + np.int8(1), codes)
 
 
 def test_ann_equals_exact_search_on_a_small_index(tmp_path, bow_db):
@@ -221,6 +249,9 @@ def test_ann_equals_exact_search_on_a_small_index(tmp_path, bow_db):
         dense.build(exact_below=0)  # every kind through the int8 HNSW graph
         dense.sync(force=True)
         assert all(p.ann for p in dense._main.parts.values())
+        folder = Path(app.config["SEARCH_DIR"]) / "dense" / dense.status()["folder"]
+        # The graph files hold the int8 codes: no second copy beside them.
+        assert not list(folder.glob("*.codes.npy")) and (folder / "question.slots.npy").exists()
         for q in queries:
             approx = dense.search_vector(enc.queries([q])[0], 20)
             # The graph finds exactly what a scan of the same int8 vectors finds...
