@@ -272,10 +272,11 @@ class DenseIndex:
       written by whichever process drains the outbox, so every host shares it.
     * Per host: a built index folder ``<root>/vec-*/`` named by
       ``<root>/CURRENT``, memory-mapped by every worker (one copy per host):
-      every chunk vector as int8 residuals for exact-enough rescoring, plus
-      an int8 HNSW graph (usearch) for
-      kinds with ``EXACT_BELOW`` chunks or more.  It records the outbox id it
-      reflects (``cursor``).
+      every chunk vector once, as int8 residuals plus a 4-bit remainder
+      (see :class:`_Part`); for kinds with ``EXACT_BELOW`` chunks or more
+      the int8 residuals are the vectors of an HNSW graph (usearch), which
+      proposes candidates that are then rescored.  It records the outbox id
+      it reflects (``cursor``).
     * Per process: a small *delta*: documents of outbox rows after that
       cursor, read back from ``search_vectors`` (never encoded again) and
       searched exactly; they mask their stale copies in the built index.
