@@ -298,9 +298,10 @@ class DenseIndex:
     # Search-time ef and candidate chunks rescored per query, on the
     # efConstruction-256 graph (bench/search_latency.py --probe; recall@50 /
     # ANN p95): 100k threads, 500 candidates: ef 600 0.988 / 10.9 ms, ef 1000
-    # 0.994 / 15.4 ms.  1M threads: ef 1200 0.951 / 30 ms, 1995 0.968 / 41 ms,
-    # 2500 0.973 / 50 ms, 3000 0.975 / 62 ms, 4000 0.979 / 76 ms; hybrid p95
-    # must stay under 100 ms there (bench/results/search_latency.txt).
+    # 0.994 / 15.4 ms.  1M threads, graph over int8 residuals (stop 21):
+    # ef 2000 0.959 / 33 ms, 2484 0.966 / 41 ms, 3000 0.969 / 54 ms, 4000
+    # 0.974 / 64 ms, 5000 0.977 / 78 ms; hybrid p95 must stay under 100 ms
+    # there (bench/results/search_latency.txt).
     EXPANSION_SEARCH = 700
     # A larger graph needs a wider search for the same recall: ef grows as
     # (chunks / 300k) ** 0.55, so 700 at 100k threads and about 2,500 at
