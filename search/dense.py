@@ -143,23 +143,35 @@ class _Part:
         self.fine = np.load(fine, mmap_mode="r") if fine.exists() else None
         self.fine_scales = np.load(folder / f"{kind}.fine_scales.npy", mmap_mode="r") if fine.exists() else None
         codes = folder / f"{kind}.codes.npy"
+        self.shard_size, self.indexes = self.n_chunks, []
         if self.ann:
             from usearch.index import Index
 
             if self.step is None:
-                self.index = Index.restore(str(folder / f"{kind}.usearch"), view=True)
+                self.indexes = [Index.restore(str(folder / f"{kind}.usearch"), view=True)]
                 self.codes = np.load(codes, mmap_mode="r")
             else:
-                with open(folder / f"{kind}.usearch", "rb") as fh:
-                    # One mapping for the graph and the rescoring codes (a
-                    # second mapping of the same file would count twice in RSS).
-                    self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-                self.index = Index.restore(memoryview(self._map), view=True)
-                self.codes = graph_vectors(self._map, self.n_chunks, len(self.mean))
+                # Graphs of at most DenseIndex.SHARD_CHUNKS chunks each, over
+                # consecutive chunk ranges of shard_size (one graph: the part).
+                self.shard_size = int(meta.get("shard_size") or self.n_chunks)
+                count = int(meta.get("shards") or 1)
+                self.shard_codes, self._maps = [], []
+                for number in range(count):
+                    name = f"{kind}.usearch" if count == 1 else f"{kind}.{number}.usearch"
+                    rows = min(self.shard_size, self.n_chunks - number * self.shard_size)
+                    with open(folder / name, "rb") as fh:
+                        # One mapping for the graph and the rescoring codes (a
+                        # second mapping of the same file would count twice in RSS).
+                        mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+                    self._maps.append(mapped)
+                    self.indexes.append(Index.restore(memoryview(mapped), view=True))
+                    self.shard_codes.append(graph_vectors(mapped, rows, len(self.mean)))
+                self.codes = self.shard_codes[0] if count == 1 else None
                 self.slots = np.load(folder / f"{kind}.slots.npy", mmap_mode="r")
             # A search-time setting (the class's, not the one recorded at build
             # time), widened for larger graphs: see DenseIndex.EF_GROWTH.
-            self.index.expansion_search = DenseIndex.expansion_for(self.n_chunks)
+            for index in self.indexes:
+                index.expansion_search = DenseIndex.expansion_for(self.shard_size)
         else:
             self.codes = np.load(codes, mmap_mode="r")
 
@@ -173,8 +185,17 @@ class _Part:
 
     def scores(self, q: np.ndarray, rows) -> np.ndarray:
         """Dot products of ``q`` with the chunk vectors at ``rows``."""
-        at = rows if self.slots is None else np.asarray(self.slots[rows])
-        codes = np.asarray(self.codes[at], dtype=np.float32)
+        if self.slots is None:
+            codes = np.asarray(self.codes[rows], dtype=np.float32)
+        elif self.codes is not None:
+            codes = np.asarray(self.codes[np.asarray(self.slots[rows])], dtype=np.float32)
+        else:  # several graphs: each chunk's row in its own graph's file
+            keys = np.arange(self.n_chunks)[rows] if isinstance(rows, slice) else np.asarray(rows)
+            at, shard = np.asarray(self.slots[keys]), keys // self.shard_size
+            codes = np.empty((len(keys), len(q)), dtype=np.float32)
+            for number in np.unique(shard).tolist():
+                mask = shard == number
+                codes[mask] = self.shard_codes[number][at[mask]]
         step = self.step if self.step is not None else np.asarray(self.scales[rows])
         out = (codes @ q) * step + float(self.mean @ q)
         if self.fine is not None:
@@ -185,6 +206,19 @@ class _Part:
             nibbles[:, 1::2] = packed & 15
             out += ((nibbles[:, :dim] - 8.0) @ q) * np.asarray(self.fine_scales[rows])
         return out
+
+    def candidates(self, q, count: int) -> np.ndarray:
+        """The ``count`` chunks nearest to ``q`` in the graph(s).  Several
+        graphs are searched side by side (usearch releases the GIL) and
+        each is asked for twice its share, merged by distance."""
+        indexes = self.indexes
+        if len(indexes) == 1:
+            return np.asarray(indexes[0].search(q, count, threads=1).keys, dtype=np.int64)
+        share = min(self.shard_size, max(2 * -(-count // len(indexes)), 100))
+        found = list(_shard_pool().map(lambda index: index.search(q, share, threads=1), indexes))
+        keys = np.concatenate([np.asarray(m.keys, dtype=np.int64) for m in found])
+        distances = np.concatenate([np.asarray(m.distances) for m in found])
+        return keys[np.argsort(distances, kind="stable")[:count]]
 
     def doc_id(self, i: int) -> str:
         return f"{self.kind}:{self.refs[i]}"
@@ -199,8 +233,7 @@ class _Part:
             return []
         if self.ann and not exact:
             count = min(self.n_chunks, max(limit * DenseIndex.CHUNKS_PER_DOC_FETCHED, DenseIndex.MIN_FETCH))
-            keys = np.sort(np.asarray(self.index.search(self.graph_query(q), count, threads=1).keys,
-                                      dtype=np.int64))
+            keys = np.sort(self.candidates(self.graph_query(q), count))
             sims = self.scores(q, keys)
             owners = np.asarray(self.chunk_doc[keys])
         else:
@@ -253,6 +286,17 @@ class _QueryFuture:
 
 _POOL = None
 _POOL_LOCK = threading.Lock()
+_SHARD_POOL = None
+
+
+def _shard_pool():
+    global _SHARD_POOL
+    with _POOL_LOCK:
+        if _SHARD_POOL is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _SHARD_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-graph")
+        return _SHARD_POOL
 
 
 def _pool():
@@ -314,6 +358,14 @@ class DenseIndex:
         return int(round(cls.EXPANSION_SEARCH * max(1.0, chunks / cls.EF_REFERENCE_CHUNKS) ** cls.EF_GROWTH))
     CHUNKS_PER_DOC_FETCHED = 10   # candidate chunks per wanted document
     MIN_FETCH = 500
+    # Chunks per HNSW graph: a larger part is split into graphs over
+    # consecutive chunk ranges, searched side by side on two threads (a
+    # 3M-chunk graph never reached 0.98 recall@50 within the 1M latency
+    # budget).  At 100k threads, 4 graphs of 75k chunks gave recall@50
+    # 0.9905 at ANN p50/p95 6.8/9.7 ms against one graph's 0.9845 at
+    # 8.7/12.9 ms (bench/results/search_latency.txt, stop 21).  Off until it
+    # is measured at 1M (bench/search_latency.py --shard-chunks N).
+    SHARD_CHUNKS = 10**9
     COMPACT_AT = 20_000           # delta chunks that trigger a rebuild of the folder
     BUILD_BATCH = 20_000          # rows read from the database at a time
     SYNC_BUILD_BELOW = 20_000     # a missing folder is built in the request path only if this small
@@ -508,27 +560,35 @@ class DenseIndex:
                         # rescoring reads them from the graph file, so
                         # codes.npy goes once the rows are matched.
                         codes = np.load(folder / f"{kind}.codes.npy", mmap_mode="r")
-                        index = Index(ndim=self.dim, metric="l2sq", dtype="i8",
-                                      connectivity=connectivity or self.CONNECTIVITY,
-                                      expansion_add=expansion_add or self.EXPANSION_ADD,
-                                      expansion_search=self.EXPANSION_SEARCH)
-                        for start in range(0, n, 50_000):
-                            stop = min(n, start + 50_000)
-                            index.add(np.arange(start, stop, dtype=np.uint64), np.asarray(codes[start:stop]),
-                                      threads=threads)
-                            if progress:
-                                progress(f"graph {kind}", stop, n)
-                        index.save(str(folder / f"{kind}.usearch"))
-                        del index
-                        with open(folder / f"{kind}.usearch", "rb") as fh_graph:
-                            with mmap.mmap(fh_graph.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                                rows = graph_vectors(mapped, n, self.dim)
-                                np.save(folder / f"{kind}.slots.npy", graph_slots(rows, codes))
-                                del rows
+                        shards = -(-n // self.SHARD_CHUNKS)
+                        shard_size = -(-n // shards)
+                        slots = np.empty(n, dtype=np.int32)
+                        for number in range(shards):
+                            lo, hi = number * shard_size, min(n, (number + 1) * shard_size)
+                            index = Index(ndim=self.dim, metric="l2sq", dtype="i8",
+                                          connectivity=connectivity or self.CONNECTIVITY,
+                                          expansion_add=expansion_add or self.EXPANSION_ADD,
+                                          expansion_search=self.EXPANSION_SEARCH)
+                            for start in range(lo, hi, 50_000):
+                                stop = min(hi, start + 50_000)
+                                index.add(np.arange(start, stop, dtype=np.uint64), np.asarray(codes[start:stop]),
+                                          threads=threads)
+                                if progress:
+                                    progress(f"graph {kind}", stop, n)
+                            name = f"{kind}.usearch" if shards == 1 else f"{kind}.{number}.usearch"
+                            index.save(str(folder / name))
+                            del index
+                            with open(folder / name, "rb") as fh_graph:
+                                with mmap.mmap(fh_graph.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                                    rows = graph_vectors(mapped, hi - lo, self.dim)
+                                    slots[lo:hi] = graph_slots(rows, codes[lo:hi])
+                                    del rows
+                        np.save(folder / f"{kind}.slots.npy", slots)
                         del codes
                         (folder / f"{kind}.codes.npy").unlink()
                     (folder / f".{kind}.f32").unlink()
                     meta["kinds"][kind] = {"ann": ann, "chunks": n, "docs": len(ref_list), "step": step,
+                                           "shards": shards if ann else 0, "shard_size": shard_size if ann else 0,
                                            "expansion_search": self.EXPANSION_SEARCH,
                                            "connectivity": connectivity or self.CONNECTIVITY,
                                            "expansion_add": expansion_add or self.EXPANSION_ADD}

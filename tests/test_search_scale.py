@@ -266,6 +266,33 @@ def test_ann_equals_exact_search_on_a_small_index(tmp_path, bow_db):
             assert only and all(d.startswith("service:") for d, _ in only)
 
 
+def test_a_large_part_is_split_into_graphs_searched_side_by_side(tmp_path, bow_db):
+    """Above SHARD_CHUNKS a part's graph is split over consecutive chunk
+    ranges; the merged candidates find what one graph finds, and rescoring
+    reads each chunk's codes from its own graph's file."""
+    queries = ["ktp hilang", "perpanjang paspor", "akta kelahiran anak", "pajak kendaraan", "nikah di kua"]
+    app = bow_app(tmp_path, bow_db)
+    with app.app_context():
+        dense = app.extensions["search"].dense
+        enc = dense.encoder
+        dense.build(exact_below=0)
+        dense.sync(force=True)
+        one = {q: dense.search_vector(enc.queries([q])[0], 20) for q in queries}
+        chunks = dense._main.parts["question"].n_chunks
+        dense.SHARD_CHUNKS = max(2, chunks // 3)
+        dense.build(exact_below=0)
+        dense.sync(force=True)
+        part = dense._main.parts["question"]
+        assert len(part.indexes) >= 3 and part.codes is None
+        folder = Path(app.config["SEARCH_DIR"]) / "dense" / dense.status()["folder"]
+        assert (folder / "question.0.usearch").exists() and not (folder / "question.usearch").exists()
+        for q in queries:
+            split = dense.search_vector(enc.queries([q])[0], 20)
+            scan = dense.search_vector(enc.queries([q])[0], 20, exact=True)
+            assert [d for d, _ in split] == [d for d, _ in scan] == [d for d, _ in one[q]], q
+            assert all(abs(a[1] - b[1]) < 1e-5 for a, b in zip(split, one[q])), q
+
+
 def test_vector_index_is_memory_mapped_shared_and_refreshed_from_the_outbox(tmp_path, bow_db):
     """Two workers of one host map the same files; a thread posted through
     one is found by the other through the outbox (read back from the
