@@ -136,7 +136,7 @@ class _Part:
         self.n_chunks = len(self.chunk_doc)
         self.mean = np.load(folder / f"{kind}.mean.npy")
         self.step = meta.get("step")  # None: a folder with one scale per vector
-        self.scales = None if self.step else np.load(folder / f"{kind}.scales.npy", mmap_mode="r")
+        self.scales = None if self.step is not None else np.load(folder / f"{kind}.scales.npy", mmap_mode="r")
         self.slots = None  # graph row of each chunk (usearch stores vectors in insertion order)
         # The 4-bit second level (absent in folders built before it: int8 only).
         fine = folder / f"{kind}.fine.npy"
@@ -215,7 +215,7 @@ class _Part:
         if len(indexes) == 1:
             return np.asarray(indexes[0].search(q, count, threads=1).keys, dtype=np.int64)
         share = min(self.shard_size, max(2 * -(-count // len(indexes)), 100))
-        found = list(_shard_pool().map(lambda index: index.search(q, share, threads=1), indexes))
+        found = list(_pool("search-graph").map(lambda index: index.search(q, share, threads=1), indexes))
         keys = np.concatenate([np.asarray(m.keys, dtype=np.int64) for m in found])
         distances = np.concatenate([np.asarray(m.distances) for m in found])
         return keys[np.argsort(distances, kind="stable")[:count]]
@@ -284,29 +284,21 @@ class _QueryFuture:
         return self._value
 
 
-_POOL = None
+_POOLS: dict[str, object] = {}
 _POOL_LOCK = threading.Lock()
-_SHARD_POOL = None
 
 
-def _shard_pool():
-    global _SHARD_POOL
+def _pool(name: str):
+    """A process-wide pool of two threads: "search-encode" runs query
+    encodings beside the lexical search, "search-graph" searches several
+    graphs side by side (kept apart, so neither queues behind the other)."""
     with _POOL_LOCK:
-        if _SHARD_POOL is None:
+        pool = _POOLS.get(name)
+        if pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
-            _SHARD_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-graph")
-        return _SHARD_POOL
-
-
-def _pool():
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search-encode")
-        return _POOL
+            pool = _POOLS[name] = ThreadPoolExecutor(max_workers=2, thread_name_prefix=name)
+        return pool
 
 
 class DenseIndex:
@@ -693,7 +685,7 @@ class DenseIndex:
         """Start encoding the query on a helper thread (the encoder releases
         the GIL), so the caller can run the lexical search meanwhile."""
         try:
-            return _QueryFuture(future=_pool().submit(self.encode_query, text))
+            return _QueryFuture(future=_pool("search-encode").submit(self.encode_query, text))
         except RuntimeError as exc:  # interpreter shutting down
             return _QueryFuture(error=exc)
 
