@@ -36,8 +36,14 @@ CALIBRATION_SETS = [OLD_QUERY, OLD_QUERY + ["top_idf_cover"], OLD_QUERY + ["top_
                     OLD_QUERY + ["top_idf_cover", "top_name_sim", "cos_median", "english", "foreign"],
                     OLD_QUERY + ["top_idf_cover", "foreign_subject"], OLD_QUERY + ["top_idf_cover", "top_miss_idf"],
                     OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand"],
-                    OLD_QUERY + ["top_idf_cover", "top_name_sim", "foreign_subject", "brand"]]
-DENSE_QUERY_FEATURES = ("top_cos", "cos_margin", "cos_median")
+                    OLD_QUERY + ["top_idf_cover", "top_name_sim", "foreign_subject", "brand"],
+                    OLD_QUERY + ["domain"], OLD_QUERY + ["top_idf_cover", "domain"],
+                    OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "domain"],
+                    OLD_QUERY + ["top_idf_cover", "top_name_sim", "foreign_subject", "brand", "domain"]]
+DENSE_QUERY_FEATURES = ("top_cos", "cos_margin", "cos_median", "domain")
+# L2 strengths offered to the domain probe (logistic regression on the query
+# vector), chosen by its out-of-fold AUC over the kind folds.
+DOMAIN_LAMBDAS = (0.01, 0.1, 1.0)
 LAMBDAS = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 # L2 strength of the query calibrator, chosen with its feature set by the
 # same out-of-fold criterion.  Only 1e-3 is offered: a grid (0.001, 0.01,
@@ -238,6 +244,82 @@ def fit_all(sets: dict[str, list[dict]], features: list[str], lam: float) -> np.
     return fit_ranker(groups, len(features), lam)
 
 
+# ---------------------------------------------------------------- domain probe
+
+def _probe(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
+    """Class-balanced, L2-regularized logistic regression on query vectors
+    (Newton); returns weights with the bias last."""
+    n, d = X.shape
+    Xb = np.hstack([X, np.ones((n, 1))])
+    sample = np.where(y == 1, 0.5 / max(y.mean(), 1e-9), 0.5 / max(1 - y.mean(), 1e-9))
+    reg = lam * np.eye(d + 1)
+    reg[-1, -1] = 0.0
+    w = np.zeros(d + 1)
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-(Xb @ w)))
+        grad = Xb.T @ (sample * (p - y)) + reg @ w
+        hess = (Xb * (sample * p * (1 - p))[:, None]).T @ Xb + reg
+        step = np.linalg.solve(hess + 1e-9 * np.eye(d + 1), grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w
+
+
+def auc(pos: np.ndarray, neg: np.ndarray) -> float:
+    if not len(pos) or not len(neg):
+        return float("nan")
+    return float(np.mean([(p > neg).mean() + 0.5 * (p == neg).mean() for p in pos]))
+
+
+def cross_fit_domain(citizen: list[dict], apply_to: list[dict] = ()) -> dict | None:
+    """The ``domain`` query feature: a linear probe on the query's e5
+    vector, in-domain tuning queries against out-of-domain and gibberish
+    ones.  Each citizen record gets ``domain_cf`` from a probe fitted
+    without its kind fold (so the calibrator and its bar never see a
+    logit of a probe that was fitted on the same query, nor on its kind);
+    ``apply_to`` records get the final probe's.  The L2 strength is the
+    one with the best out-of-fold AUC.  Returns the final probe (None when
+    the records carry no vectors: lexical mode, another encoder).
+
+    Offered to the calibrator as a candidate feature; measured 2026-11-26
+    (bench/results/search_quality_domain_probe.md): alone it separates
+    held-out queries well, but with a probe that never saw a kind of
+    query (English ones look out-of-domain to it) the out-of-fold refusals
+    at the bar were lower than without it, so the fit does not choose it."""
+    recs = [r for r in citizen if r.get("qvec") is not None]
+    if len(recs) < 20:
+        return None
+    folds = _kind_folds(recs)
+    X = {id(r): np.asarray(r["qvec"], dtype=np.float64) for r in recs}
+    y = {id(r): 1.0 if r["query"].relevant else 0.0 for r in recs}
+
+    def fit_on(train: list[dict], lam: float) -> np.ndarray:
+        return _probe(np.vstack([X[id(r)] for r in train]), np.array([y[id(r)] for r in train]), lam)
+
+    best = None
+    for lam in DOMAIN_LAMBDAS:
+        oof = {}
+        for f, fold in enumerate(folds):
+            train = [r for g, other in enumerate(folds) if g != f for r in other]
+            w = fit_on(train, lam)
+            for r in fold:
+                oof[id(r)] = float(X[id(r)] @ w[:-1] + w[-1])
+        score = auc(np.array([oof[id(r)] for r in recs if y[id(r)] == 1]),
+                    np.array([oof[id(r)] for r in recs if y[id(r)] == 0]))
+        if best is None or score > best[0] + 1e-9:
+            best = (score, lam, oof)
+    score, lam, oof = best
+    for r in recs:
+        r["domain_cf"] = oof[id(r)]
+    w = fit_on(recs, lam)
+    for r in apply_to:
+        if r.get("qvec") is not None:
+            r["domain_cf"] = float(np.asarray(r["qvec"], dtype=np.float64) @ w[:-1] + w[-1])
+    return {"weights": [float(v) for v in w[:-1]], "bias": float(w[-1]), "lambda": lam, "oof_auc": round(score, 4),
+            "positives": int(sum(y.values())), "negatives": int(len(recs) - sum(y.values()))}
+
+
 # ---------------------------------------------------------------- calibrator and bar
 
 def query_features(model: Model, rec: dict) -> tuple[dict, list[float]]:
@@ -247,7 +329,9 @@ def query_features(model: Model, rec: dict) -> tuple[dict, list[float]]:
     common = {"known": rec["known"], "cos_margin": rec.get("cos_margin", 0.0),
               "cos_median": qf.get("cos_median", 0.0), "english": qf.get("english", 0.0),
               "foreign": qf.get("foreign", 0.0), "foreign_subject": qf.get("foreign_subject", 0.0),
-              "brand": qf.get("brand", 0.0)}
+              "brand": qf.get("brand", 0.0),
+              # cross-fitted during the fit (see cross_fit_domain), else what the engine computed
+              "domain": rec.get("domain_cf", qf.get("domain", 0.0))}
     if not scores:
         return {**common, "top_score": 0.0, "top_cos": 0.0, "top_cover": 0.0, "top_idf_cover": 0.0,
                 "top_name_sim": 0.0, "top_miss_idf": 0.0}, scores
@@ -439,6 +523,7 @@ def bar_scheme_check(tuning: dict[str, list[dict]], validate_prefix: str = "tuni
     if not train or not val:
         return ["bar check: no validation queries"]
     sets = {**{n: v for n, v in tuning.items() if n not in ("citizen", "citizen-lexical")}, "citizen": train}
+    cross_fit_domain(train, apply_to=val)
     # the feature sets and ranker L2 of the committed fit (search/data/fusion.json)
     params = FusionParams.load()
     features = list(params.hybrid.weights)
@@ -466,9 +551,18 @@ def bar_scheme_check(tuning: dict[str, list[dict]], validate_prefix: str = "tuni
 
 def fit(tuning: dict[str, list[dict]]) -> tuple[FusionParams, dict]:
     hybrid_sets = {name: recs for name, recs in tuning.items() if name != "citizen-lexical"}
-    hybrid, hybrid_report = fit_mode(hybrid_sets, tuning["citizen"], RANKER_SETS, CALIBRATION_SETS)
+    probe = cross_fit_domain(tuning["citizen"])
+    calib_sets = CALIBRATION_SETS if probe else [fs for fs in CALIBRATION_SETS if "domain" not in fs]
+    hybrid, hybrid_report = fit_mode(hybrid_sets, tuning["citizen"], RANKER_SETS, calib_sets)
+    if "domain" in hybrid_report["calibration_features"]:
+        hybrid.domain = {**probe, "encoder": tuning["citizen"][0].get("encoder")}
+    hybrid_report["domain_probe"] = {k: v for k, v in (probe or {}).items() if k != "weights"}
     lexical_sets = [[f for f in fs if f not in DENSE_FEATURES] for fs in RANKER_SETS]
-    lexical_calib = [[f for f in fs if f not in DENSE_QUERY_FEATURES] for fs in CALIBRATION_SETS]
+    lexical_calib = []
+    for fs in CALIBRATION_SETS:
+        kept = [f for f in fs if f not in DENSE_QUERY_FEATURES]
+        if kept not in lexical_calib:
+            lexical_calib.append(kept)
     lexical, lexical_report = fit_mode({"citizen": tuning["citizen-lexical"]}, tuning["citizen-lexical"],
                                        lexical_sets, lexical_calib)
     params = FusionParams(hybrid, lexical, info={
@@ -636,6 +730,12 @@ def report(evaluation: dict, semeval: dict, fit_report: dict | None, params: Fus
                                f"{s['oof_at_bar']['ood_no_official']:.3f}" for s in r["calibration_sets"])
                    + f"; chosen: [{', '.join(r['calibration_features'])}], "
                      f"L2 {r.get('calibrator_lambda', 0.001)}.", ""]
+            if r.get("domain_probe"):
+                p = r["domain_probe"]
+                md += [f"Domain probe ({mode}: the candidate feature `domain`, logistic regression on the query's "
+                       f"e5 vector, {p['positives']} in-domain against {p['negatives']} out-of-domain and gibberish "
+                       f"tuning queries): L2 {p['lambda']}, out-of-fold AUC {p['oof_auc']:.3f} (one fold per kind of "
+                       f"query; see search_quality_domain_probe.md).", ""]
             md += [f"Cross-validation ({mode}): " + "; ".join(
                 f"L2 {lam}: " + ", ".join(f"{k} {v:.3f}" for k, v in vals.items()) for lam, vals in r["cv"].items()),
                 "", f"Out-of-fold at the chosen bars ({mode}, query {params.model(mode).bar:.3f}, "

@@ -230,6 +230,7 @@ def run(corpus: Corpus, set_name: str, mode: str = "hybrid", k: int = 10, use_pr
                 "query": q, "mode": resp.mode, "ms": ms, "timings": resp.timings, "known": resp.known,
                 "cos_margin": resp.query_features.get("cos_margin", 0.0), "qf": dict(resp.query_features),
                 "confidence": resp.confidence, "abstained": resp.abstained, "did_you_mean": resp.did_you_mean,
+                "qvec": resp.query_vector, "encoder": eng.encoder_model(),
                 "results": [r.doc_id for r in resp.results],
                 "ranked": [{"doc_id": r.doc_id, "kind": r.kind, "x": r.features, "score": r.score,
                             "p": r.confidence, "lex_rank": r.lexical_rank, "dense_rank": r.dense_rank}

@@ -68,6 +68,7 @@ class Response:
     timings: dict = field(default_factory=dict)           # ms per stage: lexical, dense, fusion, suggest
     query_features: dict = field(default_factory=dict)    # what the abstention calibrator saw
     dense_hits: list | None = None                         # the dense list, for "did you mean" to reuse
+    query_vector: object = None                            # the query's e5 vector (numpy), when it was encoded
 
     @property
     def official_match(self) -> bool:
@@ -196,6 +197,11 @@ class SearchEngine:
                     self._dense_tried = True
         return self._dense
 
+    def encoder_model(self) -> str | None:
+        """The loaded query encoder's model name (None when none is loaded)."""
+        dense = self._dense
+        return getattr(getattr(dense, "encoder", None), "name", None)
+
     def lexical_for(self, doc_id: str) -> LexicalIndex:
         return self.lexicals[doc_id.partition(":")[0]]
 
@@ -273,7 +279,8 @@ class SearchEngine:
     # ------------------------------------------------------------ search
     def search(self, query: str, k: int = 10, kinds: list[str] | None = None, *, mode: str = "hybrid",
                restrict: set[str] | None = None, prior: list[str] | None = None, rank_by: str | None = None,
-               suggest: bool = True, dense_hits: list[tuple[str, float]] | None = None) -> Response:
+               suggest: bool = True, dense_hits: list[tuple[str, float]] | None = None,
+               query_vector=None) -> Response:
         """The one search path (``/cari``, ``/api/v1/search``, similar
         questions and the benchmarks).
 
@@ -286,7 +293,8 @@ class SearchEngine:
         "rrf") replaces the fitted model by one raw list, for the benchmarks'
         baselines only (no bar).  ``dense_hits``: the dense list of an
         earlier search, used instead of encoding this query ("did you mean"
-        re-scores a one-word correction with the typed query's vector)."""
+        re-scores a one-word correction with the typed query's vector),
+        with that search's ``query_vector``."""
         started = time.perf_counter()
         if prior is not None:
             restrict = set(prior)
@@ -343,12 +351,14 @@ class SearchEngine:
         t1 = time.perf_counter()
         timings["lexical"] = (t1 - t0) * 1000
         dense_list: list[tuple[str, float]] = []
+        qvec = query_vector if reuse else None
         if reuse:
             dense_list = list(dense_hits)
             used.append("dense")
         elif pending is not None:
             try:
-                dense_list = dense.search_vector(pending.result(), limit, kinds, exact=restrict is not None)
+                qvec = pending.result()
+                dense_list = dense.search_vector(qvec, limit, kinds, exact=restrict is not None)
                 used.append("dense")
             except Exception:  # never let the dense side take search down
                 log.exception("dense search failed; answering lexically")
@@ -418,7 +428,8 @@ class SearchEngine:
                           "english": (sum(1 for w in query_words if w in english) / len(query_words))
                           if query_words else 0.0,
                           "foreign": foreign_missed, "foreign_subject": foreign_subject, "brand": brand,
-                          "top_miss_idf": best.x.get("miss_idf", 0.0) if best else 0.0}
+                          "top_miss_idf": best.x.get("miss_idf", 0.0) if best else 0.0,
+                          "domain": model.domain_logit(qvec, self.encoder_model()) if "dense" in used else 0.0}
         # A query of single characters ("x", "p", "a b") says nothing to answer.
         meaningful = any(len(w) >= 2 for w in typed)
         in_domain = model.query_probability(query_features) if best and meaningful else 0.0
@@ -452,7 +463,8 @@ class SearchEngine:
         response = Response(query=cleaned, normalized=normalized, results=chosen, mode=run_mode,
                             abstained=not chosen, confidence=confidence, known=known, ranked=ranked,
                             timings=timings, query_features=query_features,
-                            dense_hits=dense_list if "dense" in used else None)
+                            dense_hits=dense_list if "dense" in used else None,
+                            query_vector=qvec if "dense" in used else None)
         if suggest and not rank_by and restrict is None:
             from .suggest import did_you_mean
 

@@ -60,11 +60,13 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 FEATURES = ("lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cover", "is_service", "prior_rr",
             "idf_cover", "name_sim")
 DENSE_FEATURES = frozenset({"dense_cos", "dense_rr"})
 QUERY_FEATURES = ("top_score", "top_cos", "top_cover", "known", "cos_margin", "cos_median", "top_idf_cover",
-                  "top_name_sim", "english", "foreign", "foreign_subject", "brand", "top_miss_idf")
+                  "top_name_sim", "english", "foreign", "foreign_subject", "brand", "top_miss_idf", "domain")
 DEFAULT_PATH = Path(__file__).with_name("data") / "fusion.json"
 
 
@@ -89,6 +91,21 @@ class Model:
     calibration: dict[str, dict[str, float]] = field(default_factory=dict)
     bar: float = 0.0          # on P(some page answers this query): below it the search abstains
     result_bar: float = 0.0   # on P(this candidate answers it | some does): below it a result is cut
+    # Linear probe on the query's e5 vector: {"weights": [dim floats], "bias": b, "encoder": name}.
+    domain: dict | None = None
+
+    def domain_logit(self, vector, encoder: str | None = None) -> float:
+        """The ``domain`` query feature: w . q + b, how much the query's
+        vector looks like the questions our content answers rather than
+        unrelated ones (0 without a probe, a vector, or the same encoder)."""
+        probe = self.domain
+        if (not probe or vector is None or len(vector) != len(probe["weights"])
+                or probe.get("encoder") not in (None, encoder)):
+            return 0.0
+        w = probe.get("_array")
+        if w is None:
+            w = probe["_array"] = np.asarray(probe["weights"], dtype=np.float64)
+        return float(w @ np.asarray(vector, dtype=np.float64) + probe["bias"])
 
     def score(self, x: dict[str, float]) -> float:
         return sum(w * x.get(name, 0.0) for name, w in self.weights.items())
@@ -106,8 +123,12 @@ class Model:
         return sigmoid(weights.get("bias", 0.0) + weights.get("gap", 0.0) * gap)
 
     def to_json(self) -> dict:
-        return {"weights": self.weights, "calibration": self.calibration, "bar": self.bar,
-                "result_bar": self.result_bar}
+        out = {"weights": self.weights, "calibration": self.calibration, "bar": self.bar,
+               "result_bar": self.result_bar}
+        if self.domain:
+            out["domain"] = {**{k: v for k, v in self.domain.items() if not k.startswith("_")},
+                             "weights": [round(float(w), 6) for w in self.domain["weights"]]}
+        return out
 
     @classmethod
     def from_json(cls, data: dict) -> Model:
@@ -118,7 +139,11 @@ class Model:
             calibration["query"] = {k: float(v) for k, v in raw["query"].items() if k in QUERY_FEATURES or k == "bias"}
         if raw.get("result"):
             calibration["result"] = {k: float(v) for k, v in raw["result"].items() if k in ("gap", "bias")}
-        return cls(weights, calibration, float(data.get("bar", 0.0)), float(data.get("result_bar", 0.0)))
+        domain = data.get("domain")
+        if domain:
+            domain = {**domain, "weights": [float(w) for w in domain["weights"]], "bias": float(domain["bias"])}
+        return cls(weights, calibration, float(data.get("bar", 0.0)), float(data.get("result_bar", 0.0)),
+                   domain or None)
 
 
 # Plain reciprocal-rank-like behaviour and no abstention: used only when no

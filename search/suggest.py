@@ -82,7 +82,7 @@ def did_you_mean(engine, cleaned: str, response, kinds: list[str] | None = None)
     # query's (e5 reads through typos), so only the lexical side is run
     # again and the second search costs no second encoding.
     alternative = engine.search(suggestion, k=1, kinds=kinds, mode=response.mode, suggest=False,
-                                dense_hits=response.dense_hits)
+                                dense_hits=response.dense_hits, query_vector=response.query_vector)
     if alternative.abstained or alternative.confidence < FLOOR:
         return None
     if response.abstained or alternative.confidence >= response.confidence + MARGIN:

@@ -361,6 +361,36 @@ def test_best_answer_first_official_or_community(dense_app):
     assert any(r.get("slug") == "ktp-el-hilang-rusak" for r in data["results"])
 
 
+def test_domain_probe_feature_reads_the_query_vector(dense_app):
+    """The candidate calibrator feature ``domain``: w . q + b on the query's
+    e5 vector, kept through the JSON file; 0 for another encoder's probe
+    or without one.  "Did you mean" re-scores with the typed query's vector."""
+    import numpy as np
+
+    from search.fusion import Model
+
+    with dense_app.app_context():
+        eng = dense_app.extensions["search"]
+        plain = eng.search("paspor hilang", suggest=False)
+        q = plain.query_vector
+        assert plain.query_features["domain"] == 0.0 and q is not None and len(q) == 384
+        model = eng.fusion.hybrid
+        saved = model.domain
+        try:
+            model.domain = {"weights": [float(v) for v in q], "bias": -0.5, "encoder": eng.encoder_model()}
+            loaded = Model.from_json(model.to_json())
+            assert loaded.domain["weights"] == [round(float(v), 6) for v in q]
+            again = eng.search("paspor hilang", suggest=False)
+            assert again.query_features["domain"] == pytest.approx(float(np.dot(q, q)) - 0.5, abs=1e-5)
+            reused = eng.search("paspor hilang", suggest=False, dense_hits=again.dense_hits, query_vector=q)
+            assert reused.query_features["domain"] == pytest.approx(again.query_features["domain"])
+            model.domain = {**model.domain, "encoder": "another-model"}
+            assert eng.search("paspor hilang", suggest=False).query_features["domain"] == 0.0
+        finally:
+            model.domain = saved
+        assert eng.search("paspor hilang", mode="lexical", suggest=False).query_features["domain"] == 0.0
+
+
 def test_hybrid_search_understands_english_paraphrase(dense_app):
     client = dense_app.test_client()
     data = client.get("/api/v1/search?q=I+lost+my+passport+while+travelling&types=service&k=3").get_json()
