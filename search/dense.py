@@ -169,9 +169,12 @@ class _Part:
                 self.codes = self.shard_codes[0] if count == 1 else None
                 self.slots = np.load(folder / f"{kind}.slots.npy", mmap_mode="r")
             # A search-time setting (the class's, not the one recorded at build
-            # time), widened for larger graphs: see DenseIndex.EF_GROWTH.
+            # time): one graph is searched wider the larger it is (see
+            # DenseIndex.EF_GROWTH); each of several graphs is asked for its
+            # share of the candidates only, at DenseIndex.SHARD_EXPANSION.
             for index in self.indexes:
-                index.expansion_search = DenseIndex.expansion_for(self.shard_size)
+                index.expansion_search = (DenseIndex.SHARD_EXPANSION if len(self.indexes) > 1
+                                          else DenseIndex.expansion_for(self.shard_size))
         else:
             self.codes = np.load(codes, mmap_mode="r")
 
@@ -351,13 +354,17 @@ class DenseIndex:
     CHUNKS_PER_DOC_FETCHED = 10   # candidate chunks per wanted document
     MIN_FETCH = 500
     # Chunks per HNSW graph: a larger part is split into graphs over
-    # consecutive chunk ranges, searched side by side on two threads (a
-    # 3M-chunk graph never reached 0.98 recall@50 within the 1M latency
-    # budget).  At 100k threads, 4 graphs of 75k chunks gave recall@50
-    # 0.9905 at ANN p50/p95 6.8/9.7 ms against one graph's 0.9845 at
-    # 8.7/12.9 ms (bench/results/search_latency.txt, stop 21).  Off until it
-    # is measured at 1M (bench/search_latency.py --shard-chunks N).
-    SHARD_CHUNKS = 10**9
+    # consecutive chunk ranges, searched side by side on two threads, each
+    # asked for twice its share of the candidates (at least 100) at ef
+    # SHARD_EXPANSION.  One graph of 3M chunks (1M threads) never reached
+    # 0.98 recall@50 within the latency budget (0.966 at ef 2,484, 0.977 at
+    # ef 5,000 with the graph alone at 78 ms p95); 11 graphs of 273k chunks
+    # reach 0.9856 at ef 300 (ANN p95 34-38 ms), 0.9894 at ef 400 (42 ms),
+    # 0.9911 at ef 500 (50 ms), 0.9933 at ef 700 (71 ms).  ef 300 keeps the
+    # HTTP p95 at 84 ms (ef 400: 99.7 ms, at the 100 ms target's edge)
+    # (bench/results/search_latency.txt, stop 22).
+    SHARD_CHUNKS = 300_000
+    SHARD_EXPANSION = 300
     COMPACT_AT = 20_000           # delta chunks that trigger a rebuild of the folder
     BUILD_BATCH = 20_000          # rows read from the database at a time
     SYNC_BUILD_BELOW = 20_000     # a missing folder is built in the request path only if this small

@@ -284,6 +284,7 @@ def test_a_large_part_is_split_into_graphs_searched_side_by_side(tmp_path, bow_d
         dense.sync(force=True)
         part = dense._main.parts["question"]
         assert len(part.indexes) >= 3 and part.codes is None
+        assert {ix.expansion_search for ix in part.indexes} == {dense_mod.DenseIndex.SHARD_EXPANSION}
         folder = Path(app.config["SEARCH_DIR"]) / "dense" / dense.status()["folder"]
         assert (folder / "question.0.usearch").exists() and not (folder / "question.usearch").exists()
         for q in queries:
