@@ -351,18 +351,29 @@ def http_part(args, work: Path, db_url: str, queries: list[str]) -> None:
         for i in range(40):
             urllib.request.urlopen(f"{base}/api/v1/search?" + urllib.parse.urlencode({"q": queries[i % 20]}),
                                    timeout=60).read()
-        times, modes = [], {}
+        times, modes, server = [], {}, {"search": [], "view": []}
         for i in range(args.http_requests):
             q = queries[i % len(queries)]
             t = time.perf_counter()
-            body = urllib.request.urlopen(f"{base}/api/v1/search?" + urllib.parse.urlencode({"q": q, "k": 10}),
-                                          timeout=60).read()
+            with urllib.request.urlopen(f"{base}/api/v1/search?" + urllib.parse.urlencode({"q": q, "k": 10}),
+                                        timeout=60) as reply:
+                body = reply.read()
+                timing = reply.headers.get("Server-Timing", "")
             times.append((time.perf_counter() - t) * 1000)
             mode = json.loads(body).get("mode")
             modes[mode] = modes.get(mode, 0) + 1
+            for part in timing.split(","):  # "search;dur=41.2, view;dur=43.5"
+                name, _, dur = part.strip().partition(";dur=")
+                if name in server and dur:
+                    server[name].append(float(dur))
         print(f"\nHTTP /api/v1/search, gunicorn {args.workers} workers, {len(times)} sequential requests "
               f"(modes {modes}), {load()}")
         print(f"  p50 {statistics.median(times):.1f} ms, p95 {pct(times, 95):.1f} ms, max {max(times):.1f} ms")
+        if server["search"] and server["view"]:
+            # the same requests as the server timed them (Server-Timing header)
+            print(f"  of which in the worker: the search p50 {statistics.median(server['search']):.1f} / p95 "
+                  f"{pct(server['search'], 95):.1f} ms, the whole view (search, visibility, search log, JSON) "
+                  f"p50 {statistics.median(server['view']):.1f} / p95 {pct(server['view'], 95):.1f} ms")
         print("memory per worker (from /proc/PID/smaps_rollup, after the requests):")
         for pid in children:
             m = smaps(pid)

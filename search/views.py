@@ -7,6 +7,7 @@ page matches and what to do next."""
 from __future__ import annotations
 
 import logging
+import time
 from urllib.parse import urljoin
 
 from flask import Blueprint, jsonify, render_template, request
@@ -84,10 +85,16 @@ def search_api():
     kinds = [t for t in request.args.get("types", "").split(",") if t]
     if any(t not in KINDS for t in kinds):
         return _bad(N_("types hanya boleh berisi service dan/atau question."))
+    started = time.perf_counter()
     response = engine().search(q, k=k, kinds=kinds or None)
     response.results = filter_visible(current_user, response.results)
     _notify(q, response, "api")
-    return jsonify({"query": response.query, "normalized": response.normalized, "mode": response.mode,
-                    "did_you_mean": response.did_you_mean, "abstained": response.abstained,
-                    "official_match": response.official_match, "confidence": round(response.confidence, 4),
-                    "results": [result_json(r) for r in response.results]})
+    out = jsonify({"query": response.query, "normalized": response.normalized, "mode": response.mode,
+                   "did_you_mean": response.did_you_mean, "abstained": response.abstained,
+                   "official_match": response.official_match, "confidence": round(response.confidence, 4),
+                   "results": [result_json(r) for r in response.results]})
+    # Where the time went, for operators and bench/search_latency.py: the
+    # search itself and the whole view (visibility, search log, JSON).
+    out.headers["Server-Timing"] = (f"search;dur={response.took_ms:.1f}, "
+                                    f"view;dur={(time.perf_counter() - started) * 1000:.1f}")
+    return out

@@ -1,4 +1,5 @@
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,9 @@ def test_did_you_mean_only_when_it_helps(client):
 
 
 def test_search_api_shape(client):
-    data = client.get("/api/v1/search?q=perpanjang+sim&k=3").get_json()
+    reply = client.get("/api/v1/search?q=perpanjang+sim&k=3")
+    data = reply.get_json()
+    assert re.fullmatch(r"search;dur=\d+\.\d, view;dur=\d+\.\d", reply.headers["Server-Timing"])
     assert data["mode"] == "lexical" and 1 <= len(data["results"]) <= 3
     assert data["abstained"] is False and data["official_match"] is True and 0 < data["confidence"] <= 1
     for r in data["results"]:
