@@ -41,9 +41,12 @@ but only for a country that owns the thing asked about: "renew *singapore*
 passport", not "paspor hilang *di* malaysia"), ``brand`` (the query names a
 company from ``data/brands.txt`` that the best page does not: "lupa pin
 mobile banking bri"), ``top_miss_idf`` (the rarest word group some index
-knows that the best page lacks) and ``cos_margin`` / ``cos_median`` (best cosine minus the
+knows that the best page lacks), ``cos_margin`` / ``cos_median`` (best cosine minus the
 fifth best / the median of the top 20: a query about something we cover
-has a clear winner, an unrelated one a flat list); and P(this candidate is
+has a clear winner, an unrelated one a flat list) and ``domain`` (a linear
+probe on the query's e5 vector, in-domain against unrelated tuning queries:
+offered by the fit, not chosen by the committed one,
+bench/results/search_quality_domain_probe.md); and P(this candidate is
 an answer), from its score's gap to the best.  A query whose first
 probability is below the calibrated **bar** gets no result at all (the
 search abstains); otherwise the candidates whose second probability clears
