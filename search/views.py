@@ -94,7 +94,11 @@ def search_api():
                    "official_match": response.official_match, "confidence": round(response.confidence, 4),
                    "results": [result_json(r) for r in response.results]})
     # Where the time went, for operators and bench/search_latency.py: the
-    # search itself and the whole view (visibility, search log, JSON).
-    out.headers["Server-Timing"] = (f"search;dur={response.took_ms:.1f}, "
+    # search, its stages (the lexical side overlaps query encoding; "dense"
+    # is what is left of the encoding, then the graph search) and the whole
+    # view (visibility, search log, JSON).
+    stages = "".join(f", {name};dur={response.timings[name]:.1f}"
+                     for name in ("lexical", "dense", "fusion", "suggest") if name in response.timings)
+    out.headers["Server-Timing"] = (f"search;dur={response.took_ms:.1f}{stages}, "
                                     f"view;dur={(time.perf_counter() - started) * 1000:.1f}")
     return out
