@@ -31,17 +31,16 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=256, help="chunks encoded per configuration")
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--batches", default="1,8,32")
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("first", "next"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     counts = [int(t) for t in args.threads.split(",")]
     if not args.child:
         print(f"# {' '.join(sys.argv)}\n# {time.strftime('%Y-%m-%d %H:%M:%S')}, {os.cpu_count()} cores, "
               "load %.2f %.2f %.2f" % os.getloadavg(), flush=True)
         for number, threads in enumerate(counts):
-            child = [sys.executable, __file__, "--child", "--chunks", str(args.chunks), "--threads", str(threads),
-                     "--batches", args.batches]
-            env = dict(os.environ, OMP_NUM_THREADS=str(threads), LAYANAN_BENCH_HEADER="1" if number == 0 else "")
-            subprocess.run(child, check=True, env=env)
+            child = [sys.executable, __file__, "--child", "first" if number == 0 else "next",
+                     "--chunks", str(args.chunks), "--threads", str(threads), "--batches", args.batches]
+            subprocess.run(child, check=True, env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
         return
 
     from core import create_app
@@ -64,7 +63,7 @@ def main() -> None:
     random.Random(3).shuffle(chunks)
     sample = chunks[:args.chunks]
     mean_chars = sum(len(c[3]) for c in sample) / len(sample)
-    if os.environ.get("LAYANAN_BENCH_HEADER"):
+    if args.child == "first":  # the table's header, once
         print(f"{len(chunks)} chunks in the real content; {len(sample)} encoded per run, "
               f"mean {mean_chars:.0f} characters")
         print(f"{'threads':>7} {'batch':>5} {'chunks/s':>9} {'300k chunks':>12}   load")

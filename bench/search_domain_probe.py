@@ -44,13 +44,7 @@ def main() -> None:
     for name, make in (("one per kind", search_fit._kind_folds), ("random (5)", random_folds)):
         folds = make(records)
         for lam in search_fit.DOMAIN_LAMBDAS:
-            logit = {}
-            for f, fold in enumerate(folds):
-                train = [r for g, other in enumerate(folds) if g != f for r in other]
-                w = search_fit._probe(np.vstack([np.asarray(r["qvec"], dtype=np.float64) for r in train]),
-                                      np.array([1.0 if r["query"].relevant else 0.0 for r in train]), lam)
-                for r in fold:
-                    logit[id(r)] = float(np.asarray(r["qvec"], dtype=np.float64) @ w[:-1] + w[-1])
+            logit = search_fit._oof_logits(records, folds, lam)
             neg = np.array([logit[id(r)] for r in records if not r["query"].relevant])
 
             def pos(kind=None):

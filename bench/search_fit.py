@@ -247,23 +247,24 @@ def fit_all(sets: dict[str, list[dict]], features: list[str], lam: float) -> np.
 # ---------------------------------------------------------------- domain probe
 
 def _probe(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
-    """Class-balanced, L2-regularized logistic regression on query vectors
-    (Newton); returns weights with the bias last."""
-    n, d = X.shape
-    Xb = np.hstack([X, np.ones((n, 1))])
+    """Class-balanced, L2-regularized logistic regression on query vectors;
+    returns weights with the bias last."""
     sample = np.where(y == 1, 0.5 / max(y.mean(), 1e-9), 0.5 / max(1 - y.mean(), 1e-9))
-    reg = lam * np.eye(d + 1)
-    reg[-1, -1] = 0.0
-    w = np.zeros(d + 1)
-    for _ in range(50):
-        p = 1 / (1 + np.exp(-(Xb @ w)))
-        grad = Xb.T @ (sample * (p - y)) + reg @ w
-        hess = (Xb * (sample * p * (1 - p))[:, None]).T @ Xb + reg
-        step = np.linalg.solve(hess + 1e-9 * np.eye(d + 1), grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return w
+    return _newton_logistic(np.hstack([X, np.ones((len(X), 1))]), y, sample,
+                            lam * np.r_[np.ones(X.shape[1]), 0.0], iterations=50)
+
+
+def _oof_logits(records: list[dict], folds: list[list[dict]], lam: float) -> dict[int, float]:
+    """The domain probe's logit for each record (by ``id``), from a probe
+    fitted without the record's fold."""
+    out = {}
+    for f, fold in enumerate(folds):
+        train = [r for g, other in enumerate(folds) if g != f for r in other]
+        w = _probe(np.vstack([np.asarray(r["qvec"], dtype=np.float64) for r in train]),
+                   np.array([1.0 if r["query"].relevant else 0.0 for r in train]), lam)
+        for r in fold:
+            out[id(r)] = float(np.asarray(r["qvec"], dtype=np.float64) @ w[:-1] + w[-1])
+    return out
 
 
 def auc(pos: np.ndarray, neg: np.ndarray) -> float:
@@ -291,20 +292,10 @@ def cross_fit_domain(citizen: list[dict], apply_to: list[dict] = ()) -> dict | N
     if len(recs) < 20:
         return None
     folds = _kind_folds(recs)
-    X = {id(r): np.asarray(r["qvec"], dtype=np.float64) for r in recs}
     y = {id(r): 1.0 if r["query"].relevant else 0.0 for r in recs}
-
-    def fit_on(train: list[dict], lam: float) -> np.ndarray:
-        return _probe(np.vstack([X[id(r)] for r in train]), np.array([y[id(r)] for r in train]), lam)
-
     best = None
     for lam in DOMAIN_LAMBDAS:
-        oof = {}
-        for f, fold in enumerate(folds):
-            train = [r for g, other in enumerate(folds) if g != f for r in other]
-            w = fit_on(train, lam)
-            for r in fold:
-                oof[id(r)] = float(X[id(r)] @ w[:-1] + w[-1])
+        oof = _oof_logits(recs, folds, lam)
         score = auc(np.array([oof[id(r)] for r in recs if y[id(r)] == 1]),
                     np.array([oof[id(r)] for r in recs if y[id(r)] == 0]))
         if best is None or score > best[0] + 1e-9:
@@ -312,7 +303,8 @@ def cross_fit_domain(citizen: list[dict], apply_to: list[dict] = ()) -> dict | N
     score, lam, oof = best
     for r in recs:
         r["domain_cf"] = oof[id(r)]
-    w = fit_on(recs, lam)
+    w = _probe(np.vstack([np.asarray(r["qvec"], dtype=np.float64) for r in recs]),
+               np.array([y[id(r)] for r in recs]), lam)
     for r in apply_to:
         if r.get("qvec") is not None:
             r["domain_cf"] = float(np.asarray(r["qvec"], dtype=np.float64) @ w[:-1] + w[-1])
@@ -342,6 +334,22 @@ def query_features(model: Model, rec: dict) -> tuple[dict, list[float]]:
             "top_miss_idf": x.get("miss_idf", 0.0)}, scores
 
 
+def _newton_logistic(Xb: np.ndarray, y: np.ndarray, sample: np.ndarray, reg: np.ndarray,
+                     iterations: int) -> np.ndarray:
+    """Weighted logistic regression by Newton's method: ``sample`` weighs
+    each row, ``reg`` is the L2 strength per weight (0 for the bias column)."""
+    w = np.zeros(Xb.shape[1])
+    for _ in range(iterations):
+        p = 1 / (1 + np.exp(-(Xb @ w)))
+        grad = Xb.T @ (sample * (p - y)) + reg * w
+        hess = (Xb * (sample * p * (1 - p))[:, None]).T @ Xb + np.diag(reg)
+        step = np.linalg.solve(hess + 1e-9 * np.eye(len(w)), grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w
+
+
 def fit_logistic(X: np.ndarray, y: np.ndarray, lam: float = 1e-3) -> tuple[np.ndarray, float]:
     """L2-regularized logistic regression on standardized features; returns
     weights and bias for the raw features."""
@@ -349,15 +357,7 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, lam: float = 1e-3) -> tuple[np.nd
     scale[scale < 1e-9] = 1.0
     X = (X - mean) / scale
     Xb = np.hstack([X, np.ones((len(X), 1))])
-    w = np.zeros(Xb.shape[1])
-    for _ in range(100):
-        p = 1 / (1 + np.exp(-(Xb @ w)))
-        grad = Xb.T @ (p - y) + lam * len(X) * np.r_[w[:-1], 0]
-        hess = (Xb * (p * (1 - p))[:, None]).T @ Xb + lam * len(X) * np.diag(np.r_[np.ones(len(w) - 1), 0])
-        step = np.linalg.solve(hess + 1e-9 * np.eye(len(w)), grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
+    w = _newton_logistic(Xb, y, np.ones(len(X)), lam * len(X) * np.r_[np.ones(X.shape[1]), 0.0], iterations=100)
     raw = w[:-1] / scale
     return raw, float(w[-1] - np.dot(raw, mean))
 

@@ -199,8 +199,7 @@ class SearchEngine:
 
     def encoder_model(self) -> str | None:
         """The loaded query encoder's model name (None when none is loaded)."""
-        dense = self._dense
-        return getattr(getattr(dense, "encoder", None), "name", None)
+        return self._dense.model if self._dense is not None else None
 
     def lexical_for(self, doc_id: str) -> LexicalIndex:
         return self.lexicals[doc_id.partition(":")[0]]
