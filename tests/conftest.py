@@ -27,7 +27,8 @@ BACKEND = "postgresql" if PG_URL else "sqlite"
 # and abstention on the real model (tests using ``dense_db``: 2 minutes of
 # encoding) and the Chromium layout checks.  Every service function they
 # reach is also tested through the test client on both backends.
-ONCE_ON_SQLITE = {"tests/test_browser.py", "tests/test_browser_mobile.py", "tests/test_notify_browser.py"}
+ONCE_ON_SQLITE = {"tests/test_browser.py", "tests/test_browser_mobile.py", "tests/test_notify_browser.py",
+                  "tests/test_search_onnx.py"}
 
 
 def pytest_collection_modifyitems(config, items):
