@@ -39,7 +39,10 @@ CALIBRATION_SETS = [OLD_QUERY, OLD_QUERY + ["top_idf_cover"], OLD_QUERY + ["top_
                     OLD_QUERY + ["top_idf_cover", "top_name_sim", "foreign_subject", "brand"],
                     OLD_QUERY + ["domain"], OLD_QUERY + ["top_idf_cover", "domain"],
                     OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "domain"],
-                    OLD_QUERY + ["top_idf_cover", "top_name_sim", "foreign_subject", "brand", "domain"]]
+                    OLD_QUERY + ["top_idf_cover", "top_name_sim", "foreign_subject", "brand", "domain"],
+                    OLD_QUERY + ["top_idf_cover", "unexplained"],
+                    OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "unexplained"],
+                    OLD_QUERY + ["top_idf_cover", "top_name_sim", "foreign_subject", "brand", "unexplained"]]
 DENSE_QUERY_FEATURES = ("top_cos", "cos_margin", "cos_median", "domain")
 # L2 strengths offered to the domain probe (logistic regression on the query
 # vector), chosen by its out-of-fold AUC over the kind folds.
@@ -321,7 +324,7 @@ def query_features(model: Model, rec: dict) -> tuple[dict, list[float]]:
     common = {"known": rec["known"], "cos_margin": rec.get("cos_margin", 0.0),
               "cos_median": qf.get("cos_median", 0.0), "english": qf.get("english", 0.0),
               "foreign": qf.get("foreign", 0.0), "foreign_subject": qf.get("foreign_subject", 0.0),
-              "brand": qf.get("brand", 0.0),
+              "brand": qf.get("brand", 0.0), "unexplained": qf.get("unexplained", 0.0),
               # cross-fitted during the fit (see cross_fit_domain), else what the engine computed
               "domain": rec.get("domain_cf", qf.get("domain", 0.0))}
     if not scores:

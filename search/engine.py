@@ -19,6 +19,7 @@ from .fusion import FusionParams
 from .lexical import LexicalIndex
 from .normalize import Normalizer, clean_query, encoder_text, meaning
 from .snippets import make_snippet
+from .suggest import unexplained
 
 log = logging.getLogger("layanan.search")
 
@@ -428,6 +429,7 @@ class SearchEngine:
                           if query_words else 0.0,
                           "foreign": foreign_missed, "foreign_subject": foreign_subject, "brand": brand,
                           "top_miss_idf": best.x.get("miss_idf", 0.0) if best else 0.0,
+                          "unexplained": unexplained(self, query_words),
                           "domain": model.domain_logit(qvec, self.encoder_model()) if "dense" in used else 0.0}
         # A query of single characters ("x", "p", "a b") says nothing to answer.
         meaningful = any(len(w) >= 2 for w in typed)

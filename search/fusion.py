@@ -41,7 +41,9 @@ but only for a country that owns the thing asked about: "renew *singapore*
 passport", not "paspor hilang *di* malaysia"), ``brand`` (the query names a
 company from ``data/brands.txt`` that the best page does not: "lupa pin
 mobile banking bri"), ``top_miss_idf`` (the rarest word group some index
-knows that the best page lacks), ``cos_margin`` / ``cos_median`` (best cosine minus the
+knows that the best page lacks), ``unexplained`` (the share of the query's
+words that are Indonesian dictionary words no index holds: "harga
+*cabai*", a subject none of our pages mention; search.suggest.unexplained), ``cos_margin`` / ``cos_median`` (best cosine minus the
 fifth best / the median of the top 20: a query about something we cover
 has a clear winner, an unrelated one a flat list) and ``domain`` (a linear
 probe on the query's e5 vector, in-domain against unrelated tuning queries:
@@ -69,7 +71,8 @@ FEATURES = ("lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cover
             "idf_cover", "name_sim")
 DENSE_FEATURES = frozenset({"dense_cos", "dense_rr"})
 QUERY_FEATURES = ("top_score", "top_cos", "top_cover", "known", "cos_margin", "cos_median", "top_idf_cover",
-                  "top_name_sim", "english", "foreign", "foreign_subject", "brand", "top_miss_idf", "domain")
+                  "top_name_sim", "english", "foreign", "foreign_subject", "brand", "top_miss_idf", "domain",
+                  "unexplained")
 DEFAULT_PATH = Path(__file__).with_name("data") / "fusion.json"
 
 

@@ -50,11 +50,28 @@ def edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-def _unknown(engine, word: str) -> bool:
+def unseen(engine, word: str) -> bool:
+    """A word of four letters or more that nothing of ours reads: no index
+    holds its stem, the normalization map does not know it, and it is not
+    an English word."""
     return (len(word) >= 4 and word not in STOPWORDS and not word.isdigit()
             and not engine.normalizer.knows(word) and word not in english_words()
-            and not any(ix.has_term(stem(word)) for ix in engine.lexicals.values())
-            and not is_indonesian_word(word))
+            and not any(ix.has_term(stem(word)) for ix in engine.lexicals.values()))
+
+
+def _unknown(engine, word: str) -> bool:
+    """A candidate for correction: unseen and not an Indonesian word either."""
+    return unseen(engine, word) and not is_indonesian_word(word)
+
+
+def unexplained(engine, query_words: list[str]) -> float:
+    """The share of the query's words that are real Indonesian words (in
+    Sastrawi's dictionary) and yet unseen: a subject none of our pages or
+    threads mention ("harga *cabai*", "ramalan *cuaca*"), not a typo or an
+    English word.  A feature the abstention calibrator is offered."""
+    if not query_words:
+        return 0.0
+    return sum(1 for w in query_words if is_indonesian_word(w) and unseen(engine, w)) / len(query_words)
 
 
 def correction(engine, word: str) -> str | None:

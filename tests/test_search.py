@@ -101,6 +101,22 @@ def test_did_you_mean_only_when_it_helps(client):
         assert client.get(f"/api/v1/search?q={q}").get_json()["did_you_mean"] is None, q
 
 
+def test_unexplained_counts_real_words_no_page_mentions(client):
+    """The calibrator's ``unexplained`` feature: Indonesian dictionary words
+    that no index holds ("cabai", "cuaca"), not typos, English words, words
+    of our content or words the normalization map reads."""
+    from search.suggest import unexplained
+
+    engine = client.application.extensions["search"]
+    assert unexplained(engine, ["harga", "cabai"]) == 0.5  # "harga" is on fee pages
+    assert unexplained(engine, ["ramalan", "cuaca"]) == 1.0
+    for query in (["paspr", "hilang"], ["lost", "card"], ["ktp", "ilang", "gmn"], []):
+        assert unexplained(engine, query) == 0.0, query
+    response = engine.search("ramalan cuaca besok")
+    assert response.query_features["unexplained"] == 1.0
+    assert engine.search("paspor hilang").query_features["unexplained"] == 0.0
+
+
 def test_search_api_shape(client):
     reply = client.get("/api/v1/search?q=perpanjang+sim&k=3")
     data = reply.get_json()
