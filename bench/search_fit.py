@@ -549,6 +549,17 @@ def bar_scheme_check(tuning: dict[str, list[dict]], validate_prefix: str = "tuni
         lines.append(f"{name}: fitted on {len(train)} queries, bar {model.bar:.3f}; on {len(val)} new queries "
                      f"in-domain hits {out['id_hits']}/{out['id_n']} (no bar {base['id_hits']}), "
                      f"out-of-domain and gibberish refused {out['ood_no_official']:.3f} of {out['ood_n']}")
+    # The same kind-fold calibrators at fixed bars: does a feature help at
+    # every operating point, whatever bar the rule picks?
+    lines.append("at fixed bars (kind folds), on the new queries: bar in-domain hits/refused")
+    for name, query_features in (("committed features", calib),
+                                 ("without unexplained", [f for f in calib if f != "unexplained"])):
+        model, _ = _fit_calibrated(sets, train, features, query_features, lam, folds_of=_kind_folds)
+        cells = []
+        for bar in (0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2):
+            out = abstention_outcomes(val, [model] * len(val), bar, model.result_bar)
+            cells.append(f"{bar}:{out['id_hits']}/{out['ood_no_official']:.2f}")
+        lines.append(f"  {name:20} " + " ".join(cells))
     return lines
 
 
