@@ -22,12 +22,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from search_fit import pct  # noqa: E402
+
 SETS = {"dev": "dev_queries.yml", "held-out": "heldout_queries.yml"}
-
-
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 def queries() -> dict[str, list[str]]:

@@ -591,7 +591,8 @@ def fit(tuning: dict[str, list[dict]]) -> tuple[FusionParams, dict]:
 
 # ---------------------------------------------------------------- report
 
-def _pct(values: list[float], p: float) -> float:
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile by nearest rank (0 for no values), as the other benches compute it."""
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] if values else 0.0
 
@@ -714,9 +715,9 @@ def report(evaluation: dict, semeval: dict, fit_report: dict | None, params: Fus
             total = [r["ms"] for r in recs]
             fusion = [r["timings"].get("fusion", 0.0) for r in recs]
             suggest = [r["timings"].get("suggest", 0.0) for r in recs]
-            lat[name] = {"p50": statistics.median(total), "p95": _pct(total, 95),
-                         "fusion p50": statistics.median(fusion), "fusion p95": _pct(fusion, 95),
-                         "suggest p95": _pct(suggest, 95)}
+            lat[name] = {"p50": statistics.median(total), "p95": pct(total, 95),
+                         "fusion p50": statistics.median(fusion), "fusion p95": pct(fusion, 95),
+                         "suggest p95": pct(suggest, 95)}
     if lat:
         data["latency"] = lat
         md += ["## Latency per query (ms, this 2-core machine, warm)", "",
