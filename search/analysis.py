@@ -89,6 +89,12 @@ def words(text: str) -> list[str]:
     return _WORDS.findall(text.lower())
 
 
+def meaningful(text: str) -> bool:
+    """Whether a query says anything to answer: a query of single
+    characters ("x", "p", "1", "a b") never gets an official page."""
+    return any(len(w) >= 2 for w in words(text))
+
+
 def terms(text: str) -> list[str]:
     """The analyzed terms of a text, in order, without duplicates."""
     out: list[str] = []

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .analysis import STOPWORDS, stem, terms, words
+from .analysis import STOPWORDS, meaningful, stem, terms, words
 from .dense import DenseIndex, load_encoder
 from .fusion import FusionParams
 from .lexical import LexicalIndex
@@ -431,9 +431,8 @@ class SearchEngine:
                           "top_miss_idf": best.x.get("miss_idf", 0.0) if best else 0.0,
                           "unexplained": unexplained(self, query_words),
                           "domain": model.domain_logit(qvec, self.encoder_model()) if "dense" in used else 0.0}
-        # A query of single characters ("x", "p", "a b") says nothing to answer.
-        meaningful = any(len(w) >= 2 for w in typed)
-        in_domain = model.query_probability(query_features) if best and meaningful else 0.0
+        says_something = meaningful(cleaned)
+        in_domain = model.query_probability(query_features) if best and says_something else 0.0
         answers = {}
         for c in shortlist:
             answers[c.doc_id] = model.result_probability(c.score - best.score)
@@ -454,7 +453,7 @@ class SearchEngine:
             chosen = ranked[:k]
         else:
             chosen = ([r for r in ranked if answers[r.doc_id] >= model.result_bar][:k]
-                      if meaningful and in_domain >= model.bar else [])
+                      if says_something and in_domain >= model.bar else [])
         t_snip = time.perf_counter()
         chosen = self._fresh(chosen, {c.doc_id: c.fields for c in shortlist}, set(query_terms))
         timings["snippets"] = (time.perf_counter() - t_snip) * 1000
