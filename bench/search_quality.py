@@ -62,8 +62,9 @@ RESULTS = ROOT / "bench" / "results"
 FUSION = ROOT / "search" / "data" / "fusion.json"
 QUORA_TUNE = 1000
 # The citizen TUNING queries (fitted on, cross-validated); the held-out set is heldout_queries.yml.
-# tuning_more*.yml were written on 2026-11-26 by a session that never saw the held-out file.
-TUNING_FILES = ("dev_queries.yml", "tuning_extra.yml", "tuning_more.yml", "tuning_more_ood.yml")
+# tuning_more*.yml and tuning_fresh.yml were written on 2026-11-26 by helper sessions that never saw the
+# held-out file (tuning_fresh.yml: 151 in-domain, 110 out-of-domain or gibberish, many described situations).
+TUNING_FILES = ("dev_queries.yml", "tuning_extra.yml", "tuning_more.yml", "tuning_more_ood.yml", "tuning_fresh.yml")
 SEMEVAL_BODY_CHARS = 500  # related-question bodies are cut here (encoding cost on 2 shared cores)
 
 
@@ -327,14 +328,17 @@ def main() -> None:
     parser.add_argument("--tuning-only", action="store_true",
                         help="development runs: fit and report tuning sets only, never look at held-out data")
     parser.add_argument("--bar-check", action="store_true",
-                        help="from the cached tuning records: does the bar's fold scheme hold on the newest tuning "
-                             "files (tuning_more*) when fitted without them? (no held-out data, writes nothing)")
+                        help="from the cached tuning records: do the bar rules hold on each later tuning sitting "
+                             "(tuning_more*, tuning_fresh) when fitted on the earlier ones? (no held-out data, "
+                             "writes nothing)")
     args = parser.parse_args()
     if args.bar_check:
         import pickle
 
         with open(datasets.CACHE / "tuning-records.pkl", "rb") as fh:
-            print("\n".join(search_fit.bar_scheme_check(pickle.load(fh))))
+            tuning = pickle.load(fh)
+        for sitting in search_fit.SITTINGS[2:]:
+            print("\n".join(search_fit.bar_scheme_check(tuning, sitting)), flush=True)
         return
     skip = set(filter(None, args.skip.split(",")))
     fusion_path = Path(args.fusion)
