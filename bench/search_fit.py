@@ -44,7 +44,10 @@ CALIBRATION_SETS = [OLD_QUERY, OLD_QUERY + ["top_idf_cover"], OLD_QUERY + ["top_
                     OLD_QUERY + ["top_idf_cover", "top_name_sim", "foreign_subject", "brand", "domain"],
                     OLD_QUERY + ["top_idf_cover", "unexplained"],
                     OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "unexplained"],
-                    OLD_QUERY + ["top_idf_cover", "top_name_sim", "foreign_subject", "brand", "unexplained"]]
+                    OLD_QUERY + ["top_idf_cover", "top_name_sim", "foreign_subject", "brand", "unexplained"],
+                    OLD_QUERY + ["top_idf_cover", "top_central"],
+                    OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "top_central"],
+                    OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "unexplained", "top_central"]]
 DENSE_QUERY_FEATURES = ("top_cos", "cos_margin", "cos_median", "domain")
 # L2 strengths offered to the domain probe (logistic regression on the query
 # vector), chosen by its out-of-fold AUC over the kind folds.
@@ -365,6 +368,8 @@ def query_features(model: Model, rec: dict) -> tuple[dict, list[float]]:
               "cos_median": qf.get("cos_median", 0.0), "english": qf.get("english", 0.0),
               "foreign": qf.get("foreign", 0.0), "foreign_subject": qf.get("foreign_subject", 0.0),
               "brand": qf.get("brand", 0.0), "unexplained": qf.get("unexplained", 0.0),
+              # against the engine's best page when the record was made, as foreign_subject and brand
+              "top_central": qf.get("top_central", 0.0),
               # cross-fitted during the fit (see cross_fit_domain), else what the engine computed
               "domain": rec.get("domain_cf", qf.get("domain", 0.0))}
     if not scores:

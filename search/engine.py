@@ -28,6 +28,7 @@ CANDIDATES = 50   # per list
 SHORTLIST = 15    # candidates ranked this high by either list get full features (stored text, coverage)
 RESTRICT_LIMIT = 100_000
 TERMS_CACHE_SIZE = 512   # entries hold a document's term sets (~13 KB each): worker memory
+CENTRAL_TERMS = 50       # a page's most characteristic terms kept for ``top_central`` (~4 KB per cached page)
 
 
 @dataclass
@@ -186,6 +187,7 @@ class SearchEngine:
         self._dense_tried = False
         self._lock = threading.Lock()
         self._terms_cache: OrderedDict[int, tuple[frozenset, frozenset, tuple]] = OrderedDict()
+        self._central_cache: OrderedDict[int, dict[str, float]] = OrderedDict()
 
     @property
     def dense(self) -> DenseIndex | None:
@@ -242,6 +244,36 @@ class SearchEngine:
             out.append(math.log(1.0 + n / (1.0 + min(df, n))))
             rare.append(out[-1] / top if df > 0 else 0.0)
         return out, (known / len(groups) if groups else 0.0), rare
+
+    def central_terms(self, fields: dict) -> dict[str, float]:
+        """A page's most characteristic terms (title, keywords and body):
+        each term weighted by (1 + log tf) x idf over both indexes, over the
+        page's largest such weight; the ``CENTRAL_TERMS`` heaviest kept.
+        Cached by the text (computed for the best candidate only)."""
+        meta = fields.get("meta") or {}
+        text = f"{fields.get('title', '')} {' '.join(meta.get('keywords') or [])} {fields.get('body', '')}"
+        key = hash(text)
+        hit = self._central_cache.get(key)
+        if hit is not None:
+            self._central_cache.move_to_end(key)
+            return hit
+        tf: dict[str, int] = {}
+        for w in words(text):
+            if w not in STOPWORDS:
+                t = stem(w)
+                tf[t] = tf.get(t, 0) + 1
+        n = max(1, self.lexical_doc_count())
+        weight = {}
+        for t, count in tf.items():
+            df = sum(ix.doc_frequency(t) for ix in self.lexicals.values())
+            if df:
+                weight[t] = (1.0 + math.log(count)) * math.log(1.0 + n / (1.0 + min(df, n)))
+        top = max(weight.values(), default=0.0) or 1.0
+        heaviest = sorted(weight, key=lambda t: (-weight[t], t))[:CENTRAL_TERMS]
+        hit = self._central_cache[key] = {t: weight[t] / top for t in heaviest}
+        if len(self._central_cache) > TERMS_CACHE_SIZE:
+            self._central_cache.popitem(last=False)
+        return hit
 
     def _doc_info(self, candidates: list[_Candidate]) -> None:
         """Title, url, metadata and term sets of each candidate.  Fields are
@@ -416,6 +448,10 @@ class SearchEngine:
         foreign_subject = 1.0 if best and any(stem(w) not in best.everything for w in foreign_subjects(cleaned)) else 0.0
         # A company the best page does not name ("lupa pin mobile banking bri").
         brand = 1.0 if best and any(w in brands() and stem(w) not in best.everything for w in query_words) else 0.0
+        # Is a word of the query what the best page is about, or a word it
+        # happens to use ("kode pos" on a tax-account page)?
+        central = self.central_terms(best.fields) if best else {}
+        top_central = max((central.get(t, 0.0) for g in groups for t in g), default=0.0)
         query_features = {"known": known, "top_score": best.score if best else 0.0,
                           "top_cos": best.x.get("dense_cos", 0.0) if best else 0.0,
                           "top_cover": best.x["cover"] if best else 0.0,
@@ -430,6 +466,7 @@ class SearchEngine:
                           "foreign": foreign_missed, "foreign_subject": foreign_subject, "brand": brand,
                           "top_miss_idf": best.x.get("miss_idf", 0.0) if best else 0.0,
                           "unexplained": unexplained(self, query_words),
+                          "top_central": top_central,
                           "domain": model.domain_logit(qvec, self.encoder_model()) if "dense" in used else 0.0}
         says_something = meaningful(cleaned)
         in_domain = model.query_probability(query_features) if best and says_something else 0.0

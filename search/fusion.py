@@ -43,7 +43,12 @@ company from ``data/brands.txt`` that the best page does not: "lupa pin
 mobile banking bri"), ``top_miss_idf`` (the rarest word group some index
 knows that the best page lacks), ``unexplained`` (the share of the query's
 words that are Indonesian dictionary words no index holds: "harga
-*cabai*", a subject none of our pages mention; search.suggest.unexplained), ``cos_margin`` / ``cos_median`` (best cosine minus the
+*cabai*", a subject none of our pages mention; search.suggest.unexplained),
+``top_central`` (how characteristic of the best page the query's most
+characteristic word for it is: its tf-idf weight in the page over the
+page's heaviest term, 0 outside the page's 50 heaviest: "*paspor* rusak"
+on the passport page is central, "*kode pos*" on a tax-account page is
+not), ``cos_margin`` / ``cos_median`` (best cosine minus the
 fifth best / the median of the top 20: a query about something we cover
 has a clear winner, an unrelated one a flat list) and ``domain`` (a linear
 probe on the query's e5 vector, in-domain against unrelated tuning queries:
@@ -72,7 +77,7 @@ FEATURES = ("lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cover
 DENSE_FEATURES = frozenset({"dense_cos", "dense_rr"})
 QUERY_FEATURES = ("top_score", "top_cos", "top_cover", "known", "cos_margin", "cos_median", "top_idf_cover",
                   "top_name_sim", "english", "foreign", "foreign_subject", "brand", "top_miss_idf", "domain",
-                  "unexplained")
+                  "unexplained", "top_central")
 DEFAULT_PATH = Path(__file__).with_name("data") / "fusion.json"
 
 

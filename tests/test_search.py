@@ -554,3 +554,21 @@ def test_the_encoder_reads_what_was_typed_unless_the_map_rewrites_it():
     assert n.for_encoder("how to apply for a passport") == "how to apply for a passport"
     assert n.for_encoder("ktp ilang gmn ngurusnya") == "ktp hilang bagaimana urus"
     assert len(n.for_encoder("withdraw pension savings")) < len(n.normalize("withdraw pension savings"))
+
+
+def test_top_central_tells_the_subject_from_a_passing_word(app):
+    """``top_central``: how characteristic of the best page the query's
+    word is (the page's own subject scores high, a word the index does not
+    hold scores 0), from a bounded, cached list of the page's heaviest terms."""
+    from search.engine import CENTRAL_TERMS
+
+    with app.app_context():
+        eng = app.extensions["search"]
+        resp = eng.search("perpanjang paspor")
+        assert resp.results and resp.query_features["top_central"] >= 0.5
+        fields = eng.lexicals["service"].stored(["service:perpanjangan-paspor"])["service:perpanjangan-paspor"]
+        central = eng.central_terms(fields)
+        assert 0 < len(central) <= CENTRAL_TERMS and max(central.values()) == 1.0
+        assert all(0.0 < v <= 1.0 for v in central.values())
+        assert eng.central_terms(fields) is central  # cached by the text
+        assert eng.search("zzqqxx").query_features["top_central"] == 0.0
