@@ -148,6 +148,16 @@ def trigrams(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
+def idf(df: int, n: int) -> float:
+    """log(1 + N / (1 + df)), df capped at N."""
+    return math.log(1.0 + n / (1.0 + min(df, n)))
+
+
+def head_text(fields: dict) -> str:
+    """A document's title and keywords, the text ``title_cover`` reads."""
+    return f"{fields.get('title', '')} {' '.join((fields.get('meta') or {}).get('keywords') or [])}"
+
+
 def dice(a: frozenset, b: frozenset) -> float:
     return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
 
@@ -239,19 +249,22 @@ class SearchEngine:
         top = math.log(1.0 + n)
         out, known, rare = [], 0, []
         for g in groups:
-            df = max((sum(ix.doc_frequency(t) for ix in self.lexicals.values()) for t in g), default=0)
+            df = max((self.doc_frequency(t) for t in g), default=0)
             known += df > 0
-            out.append(math.log(1.0 + n / (1.0 + min(df, n))))
+            out.append(idf(df, n))
             rare.append(out[-1] / top if df > 0 else 0.0)
         return out, (known / len(groups) if groups else 0.0), rare
+
+    def doc_frequency(self, term: str) -> int:
+        """Documents of both indexes holding an analyzed term."""
+        return sum(ix.doc_frequency(term) for ix in self.lexicals.values())
 
     def central_terms(self, fields: dict) -> dict[str, float]:
         """A page's most characteristic terms (title, keywords and body):
         each term weighted by (1 + log tf) x idf over both indexes, over the
         page's largest such weight; the ``CENTRAL_TERMS`` heaviest kept.
         Cached by the text (computed for the best candidate only)."""
-        meta = fields.get("meta") or {}
-        text = f"{fields.get('title', '')} {' '.join(meta.get('keywords') or [])} {fields.get('body', '')}"
+        text = f"{head_text(fields)} {fields.get('body', '')}"
         key = hash(text)
         hit = self._central_cache.get(key)
         if hit is not None:
@@ -265,9 +278,9 @@ class SearchEngine:
         n = max(1, self.lexical_doc_count())
         weight = {}
         for t, count in tf.items():
-            df = sum(ix.doc_frequency(t) for ix in self.lexicals.values())
+            df = self.doc_frequency(t)
             if df:
-                weight[t] = (1.0 + math.log(count)) * math.log(1.0 + n / (1.0 + min(df, n)))
+                weight[t] = (1.0 + math.log(count)) * idf(df, n)
         top = max(weight.values(), default=0.0) or 1.0
         heaviest = sorted(weight, key=lambda t: (-weight[t], t))[:CENTRAL_TERMS]
         hit = self._central_cache[key] = {t: weight[t] / top for t in heaviest}
@@ -293,12 +306,12 @@ class SearchEngine:
                 if fields is None:
                     continue
                 meta = fields.get("meta") or {}
-                head_text = f"{fields.get('title', '')} {' '.join(meta.get('keywords') or [])}"
+                head_words = head_text(fields)
                 body = fields.get("body", "")
-                key = hash((head_text, body))
+                key = hash((head_words, body))
                 hit = self._terms_cache.get(key)
                 if hit is None:
-                    head = term_set(head_text)
+                    head = term_set(head_words)
                     names = tuple(g for g in (trigrams(s) for s in [fields.get("title", "")]
                                               + list(meta.get("keywords") or [])) if g)
                     hit = self._terms_cache[key] = (head, head | term_set(body), names)
