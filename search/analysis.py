@@ -14,6 +14,7 @@ at this path).
 """
 from __future__ import annotations
 
+import math
 import re
 from functools import lru_cache
 
@@ -93,6 +94,24 @@ def meaningful(text: str) -> bool:
     """Whether a query says anything to answer: a query of single
     characters ("x", "p", "1", "a b") never gets an official page."""
     return any(len(w) >= 2 for w in words(text))
+
+
+def content_words(text: str) -> list[str]:
+    """The words of a query that say what it is about: no stopwords, no bare numbers."""
+    return [w for w in words(text) if w not in STOPWORDS and not w.isdigit()]
+
+
+# Longer queries count as this many words: the calibration queries reach 14,
+# and a pasted paragraph must not earn more confidence for its length alone.
+LENGTH_CAP = 12
+
+
+def query_length(content: list[str]) -> float:
+    """The ``length`` query feature: log(1 + content words), capped.  A long
+    query that matches a page in part describes a situation ("kaki ketimpa
+    mesin di pabrik, rs minta bayar duluan"); a short one that matches in
+    part names something the page is not about ("harga cabai")."""
+    return math.log1p(min(len(content), LENGTH_CAP))
 
 
 def terms(text: str) -> list[str]:

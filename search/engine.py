@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .analysis import STOPWORDS, meaningful, stem, terms, words
+from .analysis import STOPWORDS, content_words, meaningful, query_length, stem, terms, words
 from .dense import DenseIndex, load_encoder
 from .fusion import FusionParams
 from .lexical import LexicalIndex
@@ -430,8 +430,7 @@ class SearchEngine:
         shortlist = [c for c in shortlist if c.fields is not None]  # vectors of deleted documents
 
         english = _english()
-        typed = words(cleaned)
-        query_words = [w for w in typed if w not in STOPWORDS and not w.isdigit()]
+        query_words = content_words(cleaned)
         cos_floor = dense_list[-1][1] if dense_list else 0.0
         model = self.fusion.model(run_mode)
         for c in shortlist:
@@ -480,6 +479,7 @@ class SearchEngine:
                           "top_miss_idf": best.x.get("miss_idf", 0.0) if best else 0.0,
                           "unexplained": unexplained(self, query_words),
                           "top_central": top_central,
+                          "length": query_length(query_words),
                           "domain": model.domain_logit(qvec, self.encoder_model()) if "dense" in used else 0.0}
         says_something = meaningful(cleaned)
         in_domain = model.query_probability(query_features) if best and says_something else 0.0

@@ -572,3 +572,22 @@ def test_top_central_tells_the_subject_from_a_passing_word(app):
         assert all(0.0 < v <= 1.0 for v in central.values())
         assert eng.central_terms(fields) is central  # cached by the text
         assert eng.search("zzqqxx").query_features["top_central"] == 0.0
+
+
+def test_length_counts_the_words_that_say_something(app):
+    """``length``: log(1 + content words), stopwords and bare numbers left
+    out, capped at LENGTH_CAP so a pasted paragraph earns nothing more."""
+    import math
+
+    from search.analysis import LENGTH_CAP, content_words, query_length
+
+    words = content_words("perpanjang paspor 2025 yang hilang")
+    assert "paspor" in words and "hilang" in words and "yang" not in words and "2025" not in words
+    assert query_length(content_words("paspor")) == math.log1p(1)
+    assert query_length([]) == 0.0
+    assert query_length(["kata"] * 200) == math.log1p(LENGTH_CAP)
+    with app.app_context():
+        eng = app.extensions["search"]
+        short = eng.search("paspor").query_features["length"]
+        long = eng.search("paspor anak saya hilang waktu liburan di bali").query_features["length"]
+        assert 0 < short < long <= math.log1p(LENGTH_CAP)
