@@ -24,7 +24,7 @@ import statistics
 
 import numpy as np
 
-from search.analysis import meaningful
+from search.analysis import content_words, meaningful, query_length
 from search.fusion import DENSE_FEATURES, FusionParams, Model
 from search.normalize import clean_query
 
@@ -47,7 +47,12 @@ CALIBRATION_SETS = [OLD_QUERY, OLD_QUERY + ["top_idf_cover"], OLD_QUERY + ["top_
                     OLD_QUERY + ["top_idf_cover", "top_name_sim", "foreign_subject", "brand", "unexplained"],
                     OLD_QUERY + ["top_idf_cover", "top_central"],
                     OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "top_central"],
-                    OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "unexplained", "top_central"]]
+                    OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "unexplained", "top_central"],
+                    # stop 25: the query's length (search.analysis.query_length)
+                    OLD_QUERY + ["length"], OLD_QUERY + ["top_idf_cover", "length"],
+                    OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "top_central", "length"],
+                    OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "top_central", "domain", "length"],
+                    OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "unexplained", "top_central", "length"]]
 DENSE_QUERY_FEATURES = ("top_cos", "cos_margin", "cos_median", "domain")
 # L2 strengths offered to the domain probe (logistic regression on the query
 # vector), chosen by its out-of-fold AUC over the kind folds.
@@ -256,9 +261,19 @@ def _source_folds(records: list[dict]) -> list[list[dict]]:
 # drop, so the bar loses none.
 BAR_FOLDS = _kind_folds
 BAR_TOLERANCE = 0
-# The calibrator's feature set is chosen by its mean out-of-fold refusal at
-# the bars losing 0..PROFILE_LOSSES-1 in-domain tuning queries.
+# The calibrator's out-of-fold refusal averaged over the bars losing
+# 0..PROFILE_LOSSES-1 in-domain tuning queries (reported; breaks ties).
 PROFILE_LOSSES = 5
+# The calibrator's feature set is chosen by forward-chained validation over
+# the query files in the order they were written (SITTINGS, below): fit on
+# the files before each FORWARD_SITTINGS file, apply the model with its own
+# bar to that file.  A set qualifies when it loses at most
+# FORWARD_LOSS_SHARE of those files' answerable in-domain queries; the
+# qualifying set refusing the largest mean share of their out-of-domain and
+# gibberish queries wins.  Stop 25: the out-of-fold profile alone chose
+# sets that lost 8 to 14 in-domain queries on files written later.
+FORWARD_SITTINGS = ("tuning_more", "tuning_fresh", "tuning_short")
+FORWARD_LOSS_SHARE = 0.01
 
 
 def cv_ranker(sets: dict[str, list[dict]], features: list[str]) -> tuple[float, dict]:
@@ -282,7 +297,22 @@ def cv_ranker(sets: dict[str, list[dict]], features: list[str]) -> tuple[float, 
     return best, table
 
 
+_FIT_CACHE: dict = {}
+
+
 def fit_all(sets: dict[str, list[dict]], features: list[str], lam: float) -> np.ndarray:
+    """The ranker on all of ``sets`` (memoized on the very record lists: the
+    calibrator and forward checks refit the same ranker for every
+    calibrator feature set)."""
+    key = (tuple(features), lam, tuple((name, tuple(map(id, recs))) for name, recs in sorted(sets.items())))
+    if key not in _FIT_CACHE:
+        if len(_FIT_CACHE) > 64:
+            _FIT_CACHE.clear()
+        _FIT_CACHE[key] = _fit_all(sets, features, lam)
+    return _FIT_CACHE[key].copy()
+
+
+def _fit_all(sets: dict[str, list[dict]], features: list[str], lam: float) -> np.ndarray:
     groups = []
     for name, records in sets.items():
         n = sum(1 for r in records if r["query"].relevant) or 1
@@ -370,6 +400,8 @@ def query_features(model: Model, rec: dict) -> tuple[dict, list[float]]:
               "brand": qf.get("brand", 0.0), "unexplained": qf.get("unexplained", 0.0),
               # against the engine's best page when the record was made, as foreign_subject and brand
               "top_central": qf.get("top_central", 0.0),
+              # records made before the engine reported it: the same function on the same text
+              "length": qf.get("length", query_length(content_words(clean_query(rec["query"].text)))),
               # cross-fitted during the fit (see cross_fit_domain), else what the engine computed
               "domain": rec.get("domain_cf", qf.get("domain", 0.0))}
     if not scores:
@@ -502,19 +534,56 @@ def _calibrate(citizen: list[dict], ranker: Model, query_feature_names: list[str
     return Model(dict(ranker.weights), calibration, 0.0)
 
 
+def forward_check(sets: dict[str, list[dict]], citizen: list[dict], features: list[str], lam: float,
+                  calib_sets: list[list[str]]) -> dict[tuple, dict]:
+    """Forward-chained validation of each calibrator feature set: for each
+    FORWARD_SITTINGS file, fit (ranker, calibrator, bars by the committed
+    rule) on the files written before it and apply the model with its own
+    bars to it.  Returns, per set, the in-domain queries lost to the bars
+    (of those answered with no bar) and the out-of-domain and gibberish
+    share refused, per file and in total."""
+    has_vectors = any(r.get("qvec") is not None for r in citizen)
+    out: dict[tuple, dict] = {tuple(fs): {"sittings": []} for fs in calib_sets}
+    for validate in FORWARD_SITTINGS:
+        before = SITTINGS[:SITTINGS.index(validate)]
+        train = [r for r in citizen if _source(r) in before]
+        val = [r for r in citizen if _source(r) == validate]
+        if not train or not val:
+            continue
+        if has_vectors:
+            cross_fit_domain(train, apply_to=val)
+        train_sets = {name: (train if recs is citizen else recs) for name, recs in sets.items()}
+        for fs in calib_sets:
+            m, _ = _fit_calibrated(train_sets, train, features, fs, lam)
+            base = abstention_outcomes(val, [m] * len(val), 0.0, 0.0)
+            o = abstention_outcomes(val, [m] * len(val), m.bar, m.result_bar)
+            out[tuple(fs)]["sittings"].append({"file": validate, "bar": m.bar, "lost": base["id_hits"] - o["id_hits"],
+                                               "answerable": base["id_hits"], "refused": o["ood_no_official"],
+                                               "ood_n": o["ood_n"]})
+    if has_vectors:
+        cross_fit_domain(citizen)  # back to the probe over all tuning queries
+    for row in out.values():
+        sit = row["sittings"]
+        row["lost"] = sum(x["lost"] for x in sit)
+        row["answerable"] = sum(x["answerable"] for x in sit)
+        row["refused"] = statistics.mean(x["refused"] for x in sit) if sit else 0.0
+        row["qualifies"] = row["lost"] <= FORWARD_LOSS_SHARE * row["answerable"]
+    return out
+
+
 def fit_mode(sets: dict[str, list[dict]], citizen: list[dict], feature_sets: list[list[str]],
              calib_sets: list[list[str]]) -> tuple[Model, dict]:
     """Ranker, calibrators and bar for one mode.  The ranker's feature set
     is the candidate with the best cross-validated mean (then the smaller
-    one); the calibrator's is the candidate that keeps the most
-    out-of-domain queries free of official pages out-of-fold, averaged over
-    the bars losing 0 to PROFILE_LOSSES - 1 in-domain queries (then the
-    better in-domain recall at its bar, then the smaller set)."""
+    one); the calibrator's by forward-chained validation (see
+    FORWARD_LOSS_SHARE; ties: the out-of-fold refusal profile, then the
+    smaller set)."""
     ranker_choice = []
     for features in feature_sets:
         lam, cv_table = cv_ranker(sets, features)
         ranker_choice.append((statistics.mean(cv_table[lam].values()), -len(features), features, lam, cv_table))
     _, _, features, lam, cv_table = max(ranker_choice, key=lambda c: (round(c[0], 4), c[1]))
+    forward = forward_check(sets, citizen, features, lam, calib_sets)
     calib_choice = []
     for calib_features in calib_sets:
         for lam_q in CALIBRATOR_LAMBDAS:
@@ -522,13 +591,16 @@ def fit_mode(sets: dict[str, list[dict]], citizen: list[dict], feature_sets: lis
             oof = report["oof_at_bar"]
             report["calibrator_lambda"] = lam_q
             # ties: fewer features, then the stronger regularization
-            calib_choice.append(((round(report["refusal_profile"], 4), oof["id_hits"], -len(calib_features), lam_q),
+            fwd = report["forward"] = forward[tuple(calib_features)]
+            calib_choice.append(((fwd["qualifies"], round(fwd["refused"], 4), round(report["refusal_profile"], 4),
+                                  oof["id_hits"], -len(calib_features), lam_q),
                                  calib_features, model, report))
     _, calib_features, model, report = max(calib_choice, key=lambda c: c[0])
     report.update({"lambda": lam, "cv": cv_table, "features": features, "calibration_features": calib_features,
                    "feature_sets": [{"features": c[2], "cv_mean": c[0], "lambda": c[3]} for c in ranker_choice],
                    "calibration_sets": [{"features": c[1], "calibrator_lambda": c[3]["calibrator_lambda"],
                                          "refusal_profile": c[3]["refusal_profile"],
+                                         "forward": c[3]["forward"],
                                          "oof_at_bar": c[3]["oof_at_bar"]} for c in calib_choice]})
     return model, report
 
@@ -577,7 +649,7 @@ def _fit_calibrated(sets, citizen, features, calib_features, lam, lam_q=1e-3, fo
 
 # Query files in the order they were written; the bar check fits on the
 # sittings before the one it validates on.
-SITTINGS = ("dev_queries", "tuning_extra", "tuning_more", "tuning_fresh")
+SITTINGS = ("dev_queries", "tuning_extra", "tuning_more", "tuning_fresh", "tuning_short")
 
 
 def bar_scheme_check(tuning: dict[str, list[dict]], validate: str = "tuning_more") -> list[str]:
@@ -812,12 +884,16 @@ def report(evaluation: dict, semeval: dict, fit_report: dict | None, params: Fus
                    + "; ".join(f"{len(s['features'])} features ({', '.join(s['features'][-2:])} last) "
                                f"{s['cv_mean']:.4f}" for s in r["feature_sets"])
                    + f"; chosen: {', '.join(r['features'])}.", "",
-                   f"Calibrator feature sets ({mode}, out-of-fold at each set's own bars: in-domain recall@5 hits, "
-                   "out-of-domain and gibberish answered with no official page; then that share averaged over the "
-                   f"bars losing 0-{PROFILE_LOSSES - 1} in-domain queries, which chooses): "
+                   f"Calibrator feature sets ({mode}). Out-of-fold at each set's own bars: in-domain recall@5 "
+                   "hits, out-of-domain and gibberish answered with no official page; that share averaged over the "
+                   f"bars losing 0-{PROFILE_LOSSES - 1} in-domain queries; then forward-chained (fitted on the files "
+                   f"written before each of {', '.join(FORWARD_SITTINGS)}, applied to it with its own bar): "
+                   "in-domain queries lost to the bar / answerable, and the mean share refused, which chooses among "
+                   f"the sets losing at most {FORWARD_LOSS_SHARE:.0%}: "
                    + "; ".join(f"[{', '.join(s['features'])}] L2 {s.get('calibrator_lambda', 0.001)} "
                                f"{s['oof_at_bar']['id_hits']}/{s['oof_at_bar']['id_n']}, "
-                               f"{s['oof_at_bar']['ood_no_official']:.3f}; {s['refusal_profile']:.3f}"
+                               f"{s['oof_at_bar']['ood_no_official']:.3f}; {s['refusal_profile']:.3f}; forward "
+                               f"{s['forward']['lost']}/{s['forward']['answerable']}, {s['forward']['refused']:.3f}"
                                for s in r["calibration_sets"])
                    + f"; chosen: [{', '.join(r['calibration_features'])}], "
                      f"L2 {r.get('calibrator_lambda', 0.001)}.", ""]

@@ -64,7 +64,8 @@ QUORA_TUNE = 1000
 # The citizen TUNING queries (fitted on, cross-validated); the held-out set is heldout_queries.yml.
 # tuning_more*.yml and tuning_fresh.yml were written on 2026-11-26 by helper sessions that never saw the
 # held-out file (tuning_fresh.yml: 151 in-domain, 110 out-of-domain or gibberish, many described situations).
-TUNING_FILES = ("dev_queries.yml", "tuning_extra.yml", "tuning_more.yml", "tuning_more_ood.yml", "tuning_fresh.yml")
+TUNING_FILES = ("dev_queries.yml", "tuning_extra.yml", "tuning_more.yml", "tuning_more_ood.yml", "tuning_fresh.yml",
+                "tuning_short.yml")
 SEMEVAL_BODY_CHARS = 500  # related-question bodies are cut here (encoding cost on 2 shared cores)
 
 
