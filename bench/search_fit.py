@@ -590,7 +590,7 @@ def fit_mode(sets: dict[str, list[dict]], citizen: list[dict], feature_sets: lis
             model, report = _fit_calibrated(sets, citizen, features, calib_features, lam, lam_q)
             oof = report["oof_at_bar"]
             report["calibrator_lambda"] = lam_q
-            # ties: fewer features, then the stronger regularization
+            # forward check first; ties: the out-of-fold profile and hits, fewer features, stronger L2
             fwd = report["forward"] = forward[tuple(calib_features)]
             calib_choice.append(((fwd["qualifies"], round(fwd["refused"], 4), round(report["refusal_profile"], 4),
                                   oof["id_hits"], -len(calib_features), lam_q),
