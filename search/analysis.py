@@ -107,10 +107,12 @@ LENGTH_CAP = 12
 
 
 def query_length(content: list[str]) -> float:
-    """The ``length`` query feature: log(1 + content words), capped.  A long
-    query that matches a page in part describes a situation ("kaki ketimpa
-    mesin di pabrik, rs minta bayar duluan"); a short one that matches in
-    part names something the page is not about ("harga cabai")."""
+    """The ``length`` query feature: log(1 + content words), capped.  The
+    calibrator reads it through ``long_partial`` (length times the share of
+    the words the best page lacks): a long query that matches a page in part
+    describes a situation ("kaki ketimpa mesin di pabrik, rs minta bayar
+    duluan"); a short one that matches in part names something the page is
+    not about ("harga cabai"); a short one matched in full is a lookup."""
     return math.log1p(min(len(content), LENGTH_CAP))
 
 

@@ -462,6 +462,7 @@ class SearchEngine:
         brand = 1.0 if best and any(w in brands() and stem(w) not in best.everything for w in query_words) else 0.0
         # Is a word of the query what the best page is about, or a word it
         # happens to use ("kode pos" on a tax-account page)?
+        length = query_length(query_words)
         central = self.central_terms(best.fields) if best else {}
         top_central = max((central.get(t, 0.0) for g in groups for t in g), default=0.0)
         query_features = {"known": known, "top_score": best.score if best else 0.0,
@@ -479,7 +480,10 @@ class SearchEngine:
                           "top_miss_idf": best.x.get("miss_idf", 0.0) if best else 0.0,
                           "unexplained": unexplained(self, query_words),
                           "top_central": top_central,
-                          "length": query_length(query_words),
+                          "length": length,
+                          # a long query the best page matches in part describes a situation;
+                          # a short one names something else ("harga cabai")
+                          "long_partial": length * (1.0 - best.x["cover"]) if best else 0.0,
                           "domain": model.domain_logit(qvec, self.encoder_model()) if "dense" in used else 0.0}
         says_something = meaningful(cleaned)
         in_domain = model.query_probability(query_features) if best and says_something else 0.0

@@ -576,7 +576,8 @@ def test_top_central_tells_the_subject_from_a_passing_word(app):
 
 def test_length_counts_the_words_that_say_something(app):
     """``length``: log(1 + content words), stopwords and bare numbers left
-    out, capped at LENGTH_CAP so a pasted paragraph earns nothing more."""
+    out, capped at LENGTH_CAP so a pasted paragraph earns nothing more;
+    the calibrator reads it through ``long_partial``."""
     import math
 
     from search.analysis import LENGTH_CAP, content_words, query_length
@@ -588,6 +589,11 @@ def test_length_counts_the_words_that_say_something(app):
     assert query_length(["kata"] * 200) == math.log1p(LENGTH_CAP)
     with app.app_context():
         eng = app.extensions["search"]
-        short = eng.search("paspor").query_features["length"]
-        long = eng.search("paspor anak saya hilang waktu liburan di bali").query_features["length"]
-        assert 0 < short < long <= math.log1p(LENGTH_CAP)
+        short = eng.search("paspor").query_features
+        long = eng.search("paspor anak saya hilang waktu liburan di bali").query_features
+        assert 0 < short["length"] < long["length"] <= math.log1p(LENGTH_CAP)
+        # long_partial: length times the share of the words the best page lacks;
+        # a short query matched in full (a lookup) owes nothing for its length
+        assert short["long_partial"] == 0.0
+        assert long["long_partial"] > 0
+        assert long["long_partial"] == pytest.approx(long["length"] * (1 - long["top_cover"]))
