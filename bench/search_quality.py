@@ -330,7 +330,7 @@ def main() -> None:
                         help="development runs: fit and report tuning sets only, never look at held-out data")
     parser.add_argument("--bar-check", action="store_true",
                         help="from the cached tuning records: do the bar rules hold on each later tuning sitting "
-                             "(tuning_more*, tuning_fresh) when fitted on the earlier ones? (no held-out data, "
+                             "(tuning_more*, tuning_fresh, tuning_short) when fitted on the earlier ones? (no held-out data, "
                              "writes nothing)")
     args = parser.parse_args()
     if args.bar_check:
