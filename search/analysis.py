@@ -116,6 +116,12 @@ def query_length(content: list[str]) -> float:
     return math.log1p(min(len(content), LENGTH_CAP))
 
 
+def long_partial(length: float, cover: float) -> float:
+    """The ``long_partial`` query feature: ``query_length`` times the share
+    of the query's words the best page lacks (its ``cover``)."""
+    return length * (1.0 - cover)
+
+
 def terms(text: str) -> list[str]:
     """The analyzed terms of a text, in order, without duplicates."""
     out: list[str] = []

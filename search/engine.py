@@ -8,12 +8,12 @@ import math
 import statistics
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .analysis import STOPWORDS, content_words, meaningful, query_length, stem, terms, words
+from .analysis import STOPWORDS, analyze, content_words, long_partial, meaningful, query_length, stem, terms, words
 from .dense import DenseIndex, load_encoder
 from .fusion import FusionParams
 from .lexical import LexicalIndex
@@ -270,11 +270,7 @@ class SearchEngine:
         if hit is not None:
             self._central_cache.move_to_end(key)
             return hit
-        tf: dict[str, int] = {}
-        for w in words(text):
-            if w not in STOPWORDS:
-                t = stem(w)
-                tf[t] = tf.get(t, 0) + 1
+        tf = Counter(analyze(text))
         n = max(1, self.lexical_doc_count())
         weight = {}
         for t, count in tf.items():
@@ -483,7 +479,7 @@ class SearchEngine:
                           "length": length,
                           # a long query the best page matches in part describes a situation;
                           # a short one names something else ("harga cabai")
-                          "long_partial": length * (1.0 - best.x["cover"]) if best else 0.0,
+                          "long_partial": long_partial(length, best.x["cover"]) if best else 0.0,
                           "domain": model.domain_logit(qvec, self.encoder_model()) if "dense" in used else 0.0}
         says_something = meaningful(cleaned)
         in_domain = model.query_probability(query_features) if best and says_something else 0.0
