@@ -24,7 +24,7 @@ import statistics
 
 import numpy as np
 
-from search.analysis import content_words, meaningful, query_length
+from search.analysis import content_words, long_partial, meaningful, query_length
 from search.fusion import DENSE_FEATURES, FusionParams, Model
 from search.normalize import clean_query
 
@@ -411,7 +411,7 @@ def query_features(model: Model, rec: dict) -> tuple[dict, list[float]]:
               # against the engine's best page when the record was made, as foreign_subject and brand
               "top_central": qf.get("top_central", 0.0),
               # records made before the engine reported it: the same function on the same text
-              "length": qf.get("length", query_length(content_words(clean_query(rec["query"].text)))),
+              "length": qf["length"] if "length" in qf else query_length(content_words(clean_query(rec["query"].text))),
               # cross-fitted during the fit (see cross_fit_domain), else what the engine computed
               "domain": rec.get("domain_cf", qf.get("domain", 0.0))}
     if not scores:
@@ -420,7 +420,7 @@ def query_features(model: Model, rec: dict) -> tuple[dict, list[float]]:
     top = max(range(len(scores)), key=lambda i: scores[i])
     x = rec["ranked"][top]["x"]
     return {**common, "top_score": scores[top], "top_cos": x.get("dense_cos", 0.0), "top_cover": x.get("cover", 0.0),
-            "long_partial": common["length"] * (1.0 - x.get("cover", 0.0)),
+            "long_partial": long_partial(common["length"], x.get("cover", 0.0)),
             "top_idf_cover": x.get("idf_cover", 0.0), "top_name_sim": x.get("name_sim", 0.0),
             "top_miss_idf": x.get("miss_idf", 0.0)}, scores
 
@@ -545,6 +545,19 @@ def _calibrate(citizen: list[dict], ranker: Model, query_feature_names: list[str
     return Model(dict(ranker.weights), calibration, 0.0)
 
 
+def sitting_split(citizen: list[dict], validate: str) -> tuple[list[dict], list[dict], tuple[str, ...]]:
+    """The citizen tuning queries of the files written before the sitting
+    ``validate``, that sitting's queries, and the earlier files' names."""
+    before = SITTINGS[:SITTINGS.index(validate)]
+    return [r for r in citizen if _source(r) in before], [r for r in citizen if _source(r) == validate], before
+
+
+def on_sitting(model: Model, val: list[dict]) -> tuple[dict, dict]:
+    """A model applied to a later sitting's queries: without any bar, and with its own bars."""
+    models = [model] * len(val)
+    return abstention_outcomes(val, models, 0.0, 0.0), abstention_outcomes(val, models, model.bar, model.result_bar)
+
+
 def forward_check(sets: dict[str, list[dict]], citizen: list[dict], features: list[str], lam: float,
                   calib_sets: list[list[str]]) -> dict[tuple, dict]:
     """Forward-chained validation of each calibrator feature set: for each
@@ -556,9 +569,7 @@ def forward_check(sets: dict[str, list[dict]], citizen: list[dict], features: li
     has_vectors = any(r.get("qvec") is not None for r in citizen)
     out: dict[tuple, dict] = {tuple(fs): {"sittings": []} for fs in calib_sets}
     for validate in FORWARD_SITTINGS:
-        before = SITTINGS[:SITTINGS.index(validate)]
-        train = [r for r in citizen if _source(r) in before]
-        val = [r for r in citizen if _source(r) == validate]
+        train, val, _ = sitting_split(citizen, validate)
         if not train or not val:
             continue
         if has_vectors:
@@ -566,8 +577,7 @@ def forward_check(sets: dict[str, list[dict]], citizen: list[dict], features: li
         train_sets = {name: (train if recs is citizen else recs) for name, recs in sets.items()}
         for fs in calib_sets:
             m, _ = _fit_calibrated(train_sets, train, features, fs, lam)
-            base = abstention_outcomes(val, [m] * len(val), 0.0, 0.0)
-            o = abstention_outcomes(val, [m] * len(val), m.bar, m.result_bar)
+            base, o = on_sitting(m, val)
             out[tuple(fs)]["sittings"].append({"file": validate, "bar": m.bar, "lost": base["id_hits"] - o["id_hits"],
                                                "answerable": base["id_hits"], "refused": o["ood_no_official"],
                                                "ood_n": o["ood_n"]})
@@ -673,10 +683,7 @@ def bar_scheme_check(tuning: dict[str, list[dict]], validate: str = "tuning_more
     Returns report lines."""
     import random
 
-    citizen = tuning["citizen"]
-    before = SITTINGS[:SITTINGS.index(validate)]
-    train = [r for r in citizen if _source(r) in before]
-    val = [r for r in citizen if _source(r) == validate]
+    train, val, before = sitting_split(tuning["citizen"], validate)
     if not train or not val:
         return [f"bar check: no queries from {validate}"]
     sets = {**{n: v for n, v in tuning.items() if n not in ("citizen", "citizen-lexical")}, "citizen": train}
@@ -704,8 +711,7 @@ def bar_scheme_check(tuning: dict[str, list[dict]], validate: str = "tuning_more
             continue  # two files: each fold's calibrator would see one kind of query only
         m, _ = _fit_calibrated(sets, train, features, calib, lam, folds_of=folds, tolerance=tolerance)
         model = model or m
-        base = abstention_outcomes(val, [m] * len(val), 0.0, 0.0)
-        out = abstention_outcomes(val, [m] * len(val), m.bar, m.result_bar)
+        base, out = on_sitting(m, val)
         mark = " (the committed rule)" if (folds.__name__, tolerance) == chosen else ""
         lines.append(f"  {name:36} bar {m.bar:.3f}: in-domain hits {out['id_hits']}/{out['id_n']} "
                      f"(no bar {base['id_hits']}), out-of-domain and gibberish refused "
