@@ -15,7 +15,7 @@ from core.security import require_capability
 
 from . import bp, editor
 from . import curation as cur
-from .models import Agency, Category, Regulation, ServiceCitation, ServiceDraft, ServiceFaq
+from .models import Agency, Category, Regulation, Service, ServiceCitation, ServiceDraft, ServiceFaq
 from .presenters import KIND_LABELS, snapshot_diff
 from .queries import service_or_none
 from .record import GROUPS
@@ -457,3 +457,37 @@ def _regulation_page(key: str | None):
     return render_template("kb/kelola/regulation_edit.html", regulation=reg, values=values, errors=errors,
                            errors_for=_errors_for(errors), types=REG_TYPES, statuses=REG_STATUSES,
                            status_labels=STATUS_LABELS), (400 if errors else 200)
+
+
+# ---------------------------------------------------------------- best bets (search)
+
+@bp.route("/kelola/pencarian", methods=["GET", "POST"])
+@require_capability("curate")
+def curation_best_bets():
+    from . import best_bets
+
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = {k: request.form.get(k, "")[:best_bets.NOTE_CHARS + 100] for k in ("query", "slug", "note")}
+        try:
+            bet = best_bets.add(current_user, values["query"], values["slug"], values["note"])
+        except cur.CurationError as exc:
+            errors = {k: _(v) for k, v in exc.fields.items()} or {"query": _(exc.message)}
+        else:
+            flash(_("Pilihan utama disimpan: pencarian “%(q)s” kini menampilkan %(title)s paling atas.",
+                    q=bet.query, title=bet.service.title), "success")
+            return redirect(url_for("kb.curation_best_bets") + f"#bet-{bet.id}")
+    services = db.session.execute(sa.select(Service.slug, Service.title).order_by(Service.title)).all()
+    return render_template("kb/kelola/best_bets.html", bets=best_bets.all_bets(), services=services,
+                           values=values, errors=errors, errors_for=_errors_for(errors),
+                           max_words=best_bets.QUERY_WORDS, per_query=best_bets.PAGES_PER_QUERY), (400 if errors else 200)
+
+
+@bp.route("/kelola/pencarian/<int:bet_id>/hapus", methods=["POST"])
+@require_capability("curate")
+def curation_best_bet_remove(bet_id: int):
+    from . import best_bets
+
+    bet = best_bets.remove(current_user, bet_id)
+    flash(_("Pilihan utama untuk “%(q)s” dihapus.", q=bet.query), "success")
+    return redirect(url_for("kb.curation_best_bets"))

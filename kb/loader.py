@@ -30,6 +30,7 @@ class LoadReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)  # pages flagged for review by a regulation change
+    best_bets: int | None = None  # pages pinned by content/best_bets.yml (None: no such file)
 
     def summary(self) -> str:
         text = (f"kategori diperbarui: {self.categories}, instansi diperbarui: {self.agencies}, "
@@ -37,6 +38,8 @@ class LoadReport:
                 f"diubah: {len(self.updated)}, tetap: {len(self.unchanged)}")
         if self.flagged:
             text += f", ditandai perlu ditinjau: {', '.join(self.flagged)}"
+        if self.best_bets is not None:
+            text += f", pilihan utama pencarian: {self.best_bets}"
         return text
 
 
@@ -50,6 +53,7 @@ class ParsedContent:
     service_files: set[str] = field(default_factory=set)  # every services/*.md name, parsed or not
     registry: Registry = field(default_factory=Registry)
     problems: list[ContentProblem] = field(default_factory=list)
+    best_bets: list | None = None  # kb.best_bets.BetEntry from best_bets.yml (None: no such file)
 
     def is_empty(self) -> bool:
         return not (self.categories or self.agencies or self.regulations or self.services)
@@ -233,6 +237,20 @@ def parse_directory(directory: str | Path, *, use_db: bool = True, allow_empty: 
             problems.append(ContentProblem(rel, f.field, f.message, f.severity))
         parsed.services.append((rel, record))
 
+    if (root / "best_bets.yml").exists():
+        from .best_bets import parse_entries
+
+        text = read_text(root / "best_bets.yml", "best_bets.yml", problems)
+        data = parse_yaml(text, "best_bets.yml", problems) if text is not None else None
+        known_slugs = {record.slug for _rel, record in parsed.services}
+        if use_db:
+            from core.extensions import db
+
+            from .models import Service
+
+            known_slugs |= set(db.session.scalars(db.select(Service.slug)))
+        parsed.best_bets = parse_entries(data, "best_bets.yml", known_slugs, problems)
+
     if parsed.is_empty() and not allow_empty and not (root / "threads").is_dir():
         problems.append(ContentProblem(str(directory), "folder", "tidak berisi categories.yml, agencies/, "
                                                                  "regulations/ maupun services/*.md"))
@@ -291,6 +309,13 @@ def write_parsed(parsed: ParsedContent, rendered: dict[str, str] | None = None) 
 
     for result in changed_regulations:
         report.flagged += propagate_regulation_change(result.regulation, result.old_status)
+    if parsed.best_bets is not None:
+        from .best_bets import replace_from_content
+        from .models import Service
+
+        db.session.flush()
+        slugs = dict(db.session.execute(db.select(Service.slug, Service.id)).all())
+        report.best_bets = replace_from_content(parsed.best_bets, slugs)
     return report
 
 

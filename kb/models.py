@@ -261,3 +261,28 @@ class ServiceFaq(db.Model):
 
     service: Mapped[Service] = relationship()
     credited_user: Mapped[User | None] = relationship(foreign_keys=[credited_user_id])
+
+
+class BestBet(db.Model):
+    """A best bet: for one short query (stored as typed, looked up by its
+    ``key``, ``search.engine.SearchEngine.pin_key``), an official page a
+    knowledge manager put at the top of the results.  Several pages may
+    share a query, in ``position`` order.  ``source`` is "content" for
+    entries of ``content/best_bets.yml`` (replaced on each load) or
+    "kelola" for entries added at /kelola/pencarian."""
+
+    __tablename__ = "kb_best_bets"
+    __table_args__ = (sa.UniqueConstraint("key", "service_id", name="uq_kb_best_bets_key_service"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query: Mapped[str] = mapped_column(sa.String(120))
+    key: Mapped[str] = mapped_column(sa.String(200), index=True)
+    service_id: Mapped[int] = mapped_column(sa.ForeignKey("kb_services.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    note: Mapped[str] = mapped_column(sa.String(300), default="")
+    source: Mapped[str] = mapped_column(sa.String(10), default="kelola")
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    service: Mapped[Service] = relationship()
+    created_by: Mapped[User | None] = relationship()

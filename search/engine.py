@@ -18,6 +18,7 @@ from .dense import DenseIndex, load_encoder
 from .fusion import FusionParams
 from .lexical import LexicalIndex
 from .normalize import Normalizer, clean_query, encoder_text, meaning
+from .registry import pinned as pinned_for
 from .snippets import make_snippet
 from .suggest import unexplained
 
@@ -29,6 +30,8 @@ SHORTLIST = 15    # candidates ranked this high by either list get full features
 RESTRICT_LIMIT = 100_000
 TERMS_CACHE_SIZE = 512   # entries hold a document's term sets (~13 KB each): worker memory
 CENTRAL_TERMS = 50       # a page's most characteristic terms kept for ``top_central`` (~4 KB per cached page)
+PIN_KEY_CHARS = 200      # a longer key is never pinned (best bets are short queries)
+PINS_PER_QUERY = 3       # at most this many pinned pages head the results
 
 
 @dataclass
@@ -45,12 +48,13 @@ class Result:
     dense_rank: int | None = None
     confidence: float = 0.0
     features: dict = field(default_factory=dict)
+    pinned: bool = False           # a knowledge manager's best bet for this query
 
     def to_json(self) -> dict:
         key = "slug" if self.kind == "service" else "id"
         ref = self.ref if self.kind == "service" else int(self.ref) if self.ref.isdigit() else self.ref
         data = {"type": self.kind, key: ref, "title": self.title, "url": self.url, "score": round(self.score, 6),
-                "confidence": round(self.confidence, 4), "snippet": self.snippet}
+                "confidence": round(self.confidence, 4), "snippet": self.snippet, "pinned": self.pinned}
         data.update({k: v for k, v in self.meta.items() if k in ("answer_count", "accepted", "closed", "agency")})
         return data
 
@@ -135,6 +139,13 @@ def foreign_subjects(cleaned: str) -> list[str]:
             if w in places and not PLACE_PREPOSITIONS.intersection(tokens[max(0, i - 2):i])]
 
 
+def pin_key_of(normalized: str) -> str:
+    """A best bet's key from a query's normalized text (``meaning`` of its
+    segments): its analyzed terms, sorted, each once; "" when too long."""
+    key = " ".join(sorted(set(terms(normalized))))
+    return key if len(key) <= PIN_KEY_CHARS else ""
+
+
 def term_set(text: str) -> frozenset[str]:
     return frozenset(map(stem, set(words(text)).difference(STOPWORDS)))  # each distinct word stemmed once
 
@@ -213,6 +224,15 @@ class SearchEngine:
     def encoder_model(self) -> str | None:
         """The loaded query encoder's model name (None when none is loaded)."""
         return self._dense.model if self._dense is not None else None
+
+    def pin_key(self, text: str) -> str:
+        """The key a best bet is stored and looked up under: the query's
+        analyzed terms after the normalization map, sorted, each once.  Case,
+        word order, stopwords and affixes do not matter ("KTP", "ktp ", and
+        "e-ktp" where the map says so, share one; word order does where the
+        map reads a phrase, "surat pindah"); any other word does ("ktp
+        hilang" is not "ktp")."""
+        return pin_key_of(meaning(self.normalizer.segments(clean_query(text))))
 
     def lexical_for(self, doc_id: str) -> LexicalIndex:
         return self.lexicals[doc_id.partition(":")[0]]
@@ -335,7 +355,12 @@ class SearchEngine:
         baselines only (no bar).  ``dense_hits``: the dense list of an
         earlier search, used instead of encoding this query ("did you mean"
         re-scores a one-word correction with the typed query's vector),
-        with that search's ``query_vector``."""
+        with that search's ``query_vector``.
+
+        Best bets: pages a knowledge manager pinned to exactly this query
+        (``pin_key``; see ``search.registry.pinned``) head ``ranked`` and
+        ``results`` with ``pinned`` set and confidence 1, whatever the bar
+        says; every other result still has to clear it."""
         started = time.perf_counter()
         if prior is not None:
             restrict = set(prior)
@@ -345,6 +370,7 @@ class SearchEngine:
         normalized = meaning(segments)
         query_terms = terms(normalized)[:32]
         kinds = [kind for kind in KINDS if not kinds or kind in kinds]
+        pins = self._pins(normalized, kinds) if restrict is None and not rank_by and meaningful(cleaned) else []
         limit = RESTRICT_LIMIT if restrict is not None else CANDIDATES
         cands: dict[str, _Candidate] = {}
         lex_lists: list[list[tuple[str, float]]] = []
@@ -422,6 +448,8 @@ class SearchEngine:
         else:
             shortlist = [c for c in cands.values() if (c.lex_rank or 10**9) <= depth
                          or (c.dense_rank or 10**9) <= depth]
+            listed = {c.doc_id for c in shortlist}
+            shortlist += [cands.setdefault(d, _Candidate(d, d.partition(":")[0])) for d in pins if d not in listed]
         self._doc_info(shortlist)
         shortlist = [c for c in shortlist if c.fields is not None]  # vectors of deleted documents
 
@@ -495,15 +523,24 @@ class SearchEngine:
         elif rank_by == "rrf":
             fused = {d: s for d, s, _ in rrf(lex_lists + [dense_list])}
             order = sorted(shortlist, key=lambda c: (-fused.get(c.doc_id, 0.0), c.doc_id))
-        else:  # the fitted model; an official page wins a tie
+        else:  # the fitted model; an official page wins a tie; best bets first
             order = sorted(shortlist, key=lambda c: (-round(c.score, 9), -c.x["is_service"], c.doc_id))
+            present = {c.doc_id: c for c in order}
+            pins = [d for d in pins if d in present]
+            for d in pins:
+                present[d].prob = 1.0
+            order = [present[d] for d in pins] + [c for c in order if c.doc_id not in pins]
 
         ranked = [self._result(c) for c in order]
+        for r in ranked[:len(pins)]:
+            r.pinned = True
         if rank_by:
             chosen = ranked[:k]
         else:
-            chosen = ([r for r in ranked if answers[r.doc_id] >= model.result_bar][:k]
-                      if says_something and in_domain >= model.bar else [])
+            chosen = ranked[:len(pins)] if says_something else []
+            if says_something and in_domain >= model.bar:
+                chosen += [r for r in ranked[len(pins):] if answers[r.doc_id] >= model.result_bar]
+            chosen = chosen[:k]
         t_snip = time.perf_counter()
         chosen = self._fresh(chosen, {c.doc_id: c.fields for c in shortlist}, set(query_terms))
         timings["snippets"] = (time.perf_counter() - t_snip) * 1000
@@ -522,6 +559,20 @@ class SearchEngine:
             timings["suggest"] = (time.perf_counter() - t3) * 1000
         response.took_ms = (time.perf_counter() - started) * 1000
         return response
+
+    @staticmethod
+    def _pins(normalized: str, kinds: list[str]) -> list[str]:
+        """The best bets for this query, of the kinds searched.  A failing
+        lookup never takes search down: the query is ranked as usual."""
+        key = pin_key_of(normalized)
+        if not key:
+            return []
+        try:
+            found = pinned_for(key)
+        except Exception:
+            log.exception("best-bet lookup failed; ranking without it")
+            return []
+        return [d for d in dict.fromkeys(found) if d.partition(":")[0] in kinds][:PINS_PER_QUERY]
 
     @staticmethod
     def _text_features(c: _Candidate, groups: list[frozenset[str]], weights: list[float], total_weight: float,

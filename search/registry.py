@@ -21,10 +21,24 @@ class Provider:
 
 
 _PROVIDERS: dict[str, Provider] = {}
+# Best bets: a query key (``SearchEngine.pin_key``) -> the doc ids a knowledge
+# manager pinned to the top for exactly that query, in order.  kb registers it.
+_PINS: Callable[[str], list[str]] | None = None
 
 
 def register(kind: str, load, all_refs, visible=None, visible_many=None) -> None:
     _PROVIDERS[kind] = Provider(kind, load, all_refs, visible, visible_many)
+
+
+def register_pins(lookup: Callable[[str], list[str]]) -> None:
+    global _PINS
+    _PINS = lookup
+
+
+def pinned(key: str) -> list[str]:
+    """The doc ids pinned to a query key, best first ([] when nothing is
+    pinned or no provider is registered)."""
+    return list(_PINS(key)) if _PINS is not None and key else []
 
 
 def visible_to(viewer, doc_id: str) -> bool:

@@ -111,7 +111,7 @@ def test_tap_targets_and_no_sideways_scroll_at_360(live, browser):
     login(browser, live, "u_km")
     viewport(browser, 360, 640)
     check_pages(browser, live, ["/kelola", "/kelola/layanan/skck/sunting", "/kelola/regulasi", "/kelola/analitik",
-                                "/jawaban/2/promosikan", "/agen"])
+                                "/kelola/pencarian", "/jawaban/2/promosikan", "/agen"])
 
 
 def test_menu_folds_on_phones_and_shows_on_desktop(live, browser):

@@ -513,7 +513,10 @@ def curation_world(app, staff, sourced):
         draft = cur.create_draft(km2, "uji-sim", {**base, "summary": "Ringkasan yang diperbaiki."})
         cur.submit_draft(km2, draft.id)
         db.session.commit()
-        return {"answer": aid, "faq": faq.id, "draft": draft.id}
+        from kb import best_bets
+
+        bet = best_bets.add(km2, "uji bantuan keluarga", "pkh")
+        return {"answer": aid, "faq": faq.id, "draft": draft.id, "bet": bet.id}
 
 
 REG_FORM = {"type": "PP", "number": "59", "year": "2018", "status": "in_force", "checked": "2026-11-25",
@@ -535,6 +538,9 @@ CURATION_ACTIONS = {
     "regulations": ("GET", "/kelola/regulasi", {}),
     "regulation_page": ("GET", "/kelola/regulasi/pp-59-2018/sunting", {}),
     "regulation_edit": ("POST", "/kelola/regulasi/pp-59-2018/sunting", REG_FORM),
+    "best_bets": ("GET", "/kelola/pencarian", {}),
+    "best_bet_add": ("POST", "/kelola/pencarian", {"query": "uji surat polisi", "slug": "skck"}),
+    "best_bet_remove": ("POST", "/kelola/pencarian/{bet}/hapus", {}),
 }
 
 
