@@ -29,6 +29,7 @@ from search.fusion import DENSE_FEATURES, FusionParams, Model
 from search.normalize import clean_query
 
 RRF_K = 60
+SHORT_WORDS = 3  # "short" in the citizen tables: queries of at most this many content words
 # Candidate feature sets, compared by cross-validation (bench/results/search_quality.md lists the figures).
 OLD_RANKER = ["lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cover", "is_service", "prior_rr"]
 # Stop 25 offers the ranker without prior_rr, the order of an earlier
@@ -773,6 +774,18 @@ def citizen_tables(records: list[dict]) -> dict:
                     "best MRR@10": rank_metrics(best)["MRR@10"],
                     "thread best@1": sum(1 for b in threads if b == 1) / (len(threads) or 1),
                     "thread best in top 5": sum(1 for b in threads if b and b <= 5) / (len(threads) or 1)}
+    # Queries of one to three content words ("ktp", "bpjs tk", "sim hilang"):
+    # best bets (pinned pages) answer some of them.
+    short = [r for r in in_domain if len(content_words(r["query"].text)) <= SHORT_WORDS]
+    out["short"] = {}
+    for how in ("fused", "results"):
+        best = [first_rank(order_for(r, how), {r["query"].best}) for r in short]
+        out["short"][how] = {**rank_metrics([first_rank(order_for(r, how), r["query"].relevant) for r in short]),
+                             "best@1": sum(1 for b in best if b == 1) / (len(best) or 1),
+                             "best MRR@10": rank_metrics(best)["MRR@10"]}
+    out["short"]["pinned"] = sum(1 for r in short if r.get("pinned"))
+    out["pinned"] = {"in-domain": sum(1 for r in in_domain if r.get("pinned")),
+                     "out-of-domain": sum(1 for r in records if not r["query"].relevant and r.get("pinned"))}
     by_kind = {}
     for r in in_domain:
         by_kind.setdefault(r["query"].kind, []).append(first_rank(r["results"], r["query"].relevant))
@@ -829,6 +842,14 @@ def report(evaluation: dict, semeval: dict, fit_report: dict | None, params: Fus
         table(rows, ["n", "R@1", "R@5", "MRR@10", "best@1", "best MRR@10", "thread best@1", "thread best in top 5"])
         md += ["API results by query kind:", ""]
         table(list(t["by_kind"].items()), ["n", "R@1", "R@5", "MRR@10"])
+        sh = t.get("short")
+        if sh:
+            md += [f"Short in-domain queries (1-{SHORT_WORDS} content words; {sh['pinned']} of them answered with "
+                   f"a best bet, a page pinned by a knowledge manager in content/best_bets.yml; best bets "
+                   f"answered {t['pinned']['in-domain']} in-domain and {t['pinned']['out-of-domain']} "
+                   "out-of-domain or gibberish queries in all):", ""]
+            table([("ranking" if how == "fused" else "API (bar applied)", sh[how]) for how in ("fused", "results")],
+                  ["n", "R@1", "R@5", "MRR@10", "best@1", "best MRR@10"])
         ab = t["abstention"]
         md += ["Abstention (positive = no official page shown):", "",
                "| queries | n | no official page | no result at all |", "|---|---|---|---|"]
