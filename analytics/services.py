@@ -206,6 +206,40 @@ def top_queries(start: date, end: date, limit: int = 20, zero_only: bool = False
     return [(q, n) for q, n in db.session.execute(stmt)]
 
 
+def frequent_short_queries(start: date, end: date, max_words: int, limit: int = 20,
+                           scan: int = 300) -> list[dict]:
+    """Short queries searched most often in the period (case folded), each
+    with the official page its searchers clicked most, how many of their
+    clicks went there and at which position it was shown on average: where
+    that position is not 1, a best bet would put it first.  Bounded: the
+    ``scan`` most frequent queries are read, the ``limit`` most frequent
+    short ones returned."""
+    lo, hi = period_bounds(start, end)
+    folded = sa.func.lower(SearchLog.query)
+    counted = db.session.execute(
+        sa.select(folded, sa.func.count(SearchLog.id)).where(SearchLog.created_at >= lo, SearchLog.created_at < hi)
+        .group_by(folded).order_by(sa.func.count(SearchLog.id).desc(), folded).limit(scan)).all()
+    short = [(q, n) for q, n in counted if q and len(q.split()) <= max_words][:limit]
+    if not short:
+        return []
+    clicks: dict[str, list] = {}
+    for q, doc, n, rank in db.session.execute(
+            sa.select(folded, SearchClick.doc, sa.func.count(SearchClick.id), sa.func.avg(SearchClick.rank))
+            .join(SearchClick, SearchClick.search_key == SearchLog.key)
+            .where(SearchLog.created_at >= lo, SearchLog.created_at < hi, folded.in_([q for q, _ in short]))
+            .group_by(folded, SearchClick.doc)):
+        clicks.setdefault(q, []).append((doc, n, float(rank) if rank is not None else None))
+    out = []
+    for q, n in short:
+        rows = clicks.get(q, [])
+        official = sorted((r for r in rows if r[0].startswith("service:")), key=lambda r: (-r[1], r[0]))
+        top = official[0] if official else None
+        out.append({"query": q, "searches": n, "clicks": sum(r[1] for r in rows),
+                    "page": top[0].split(":", 1)[1] if top else None, "page_clicks": top[1] if top else 0,
+                    "page_rank": top[2] if top else None})
+    return out
+
+
 def deflection_by_service(start: date, end: date) -> list[dict]:
     """Per service: self-served (helpful "yes", ask funnels ended by opening a
     suggestion) vs not (helpful "no", escalations, questions posted)."""

@@ -37,6 +37,20 @@ def _search_performed(response, query: str = "", source: str = "page", **_kw) ->
         return None
 
 
+def _best_bets_shown(_sender, days: int = 90, max_words: int = 6, **_kw) -> dict:
+    """Short queries searched often, with the official page their searchers
+    clicked most (read only)."""
+    from datetime import timedelta
+
+    from core.models import utcnow
+
+    from .services import frequent_short_queries
+
+    today = utcnow().date()
+    return {"frequent_short_queries": frequent_short_queries(today - timedelta(days=days - 1), today, max_words)}
+
+
 def subscribe() -> None:
     signals.question_asked.connect(_question_asked)
     signals.search_performed.connect(_search_performed)
+    signals.best_bets_shown.connect(_best_bets_shown)

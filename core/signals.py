@@ -110,6 +110,11 @@ sender: Service.""")
 curation_queue_shown = events.signal("antrean-kurasi-disusun", doc="""\
 Beranda /kelola sedang disusun (baca saja).  Penerima mengembalikan dict
 tambahan konteks templat (forum: jawaban yang mungkin usang).  sender: app.""")
+best_bets_shown = events.signal("pilihan-utama-disusun", doc="""\
+Halaman /kelola/pencarian sedang disusun (baca saja).  Penerima mengembalikan
+dict tambahan konteks templat (analytics: ``frequent_short_queries``,
+pencarian pendek yang paling sering beserta halaman resmi yang paling sering
+diklik).  sender: app; days, max_words.""")
 page_chrome_shown = events.signal("rangka-halaman-disusun", doc="""\
 Templat apa pun sedang disusun (baca saja; context processor aplikasi).
 Penerima mengembalikan dict tambahan konteks templat berisi fungsi murah yang

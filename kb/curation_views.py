@@ -461,6 +461,9 @@ def _regulation_page(key: str | None):
 
 # ---------------------------------------------------------------- best bets (search)
 
+CANDIDATE_DAYS = 90  # /kelola/pencarian suggests best bets from this many days of searches
+
+
 @bp.route("/kelola/pencarian", methods=["GET", "POST"])
 @require_capability("curate")
 def curation_best_bets():
@@ -478,8 +481,21 @@ def curation_best_bets():
                     q=bet.query, title=bet.service.title), "success")
             return redirect(url_for("kb.curation_best_bets") + f"#bet-{bet.id}")
     services = db.session.execute(sa.select(Service.slug, Service.title).order_by(Service.title)).all()
-    return render_template("kb/kelola/best_bets.html", bets=best_bets.all_bets(), services=services,
-                           values=values, errors=errors, errors_for=_errors_for(errors),
+    bets = best_bets.all_bets()
+    from flask import current_app
+
+    from core import signals
+
+    # Analytics adds what citizens searched most (read only): short queries
+    # with the official page they clicked most, for those without a best bet.
+    extra = signals.collect(signals.best_bets_shown, current_app._get_current_object(), days=CANDIDATE_DAYS,
+                            max_words=best_bets.QUERY_WORDS)
+    pinned_keys = {b.key for b in bets}
+    titles = dict(services)
+    candidates = [{**row, "title": titles.get(row["page"])} for row in extra.get("frequent_short_queries", [])
+                  if best_bets.key_for(row["query"]) not in pinned_keys]
+    return render_template("kb/kelola/best_bets.html", bets=bets, services=services, candidates=candidates,
+                           days=CANDIDATE_DAYS, values=values, errors=errors, errors_for=_errors_for(errors),
                            max_words=best_bets.QUERY_WORDS, per_query=best_bets.PAGES_PER_QUERY), (400 if errors else 200)
 
 

@@ -158,3 +158,25 @@ def test_content_check_reports_bad_best_bets(tmp_path, text, fragment):
 def test_the_bundled_best_bets_pass_the_check():
     problems = [p for p in check_content(CONTENT).problems if p.path == "best_bets.yml"]
     assert problems == []
+
+
+def test_frequent_short_searches_are_offered_with_the_page_citizens_clicked(app, km):
+    from analytics.models import SearchClick, SearchLog
+
+    with app.app_context():
+        for i in range(6):
+            db.session.add(SearchLog(key=f"k{i}", query="Kartu Kuning" if i % 2 else "kartu kuning", result_count=3))
+            db.session.add(SearchClick(search_key=f"k{i}", doc="service:kartu-pencari-kerja", rank=3))
+        db.session.add(SearchLog(key="long", query="cara membuat kartu kuning untuk melamar kerja di pabrik sepatu"))
+        db.session.add(SearchLog(key="ktp", query="ktp"))  # already has a best bet (content/best_bets.yml)
+        db.session.commit()
+    page = km.get(PAGE).get_data(as_text=True)
+    row = page[page.index('id="usul-h"'):page.index('id="daftar-h"')]
+    assert "kartu kuning" in row and "6 kali" in row and "posisi rata-rata 3.0" in row
+    assert "pabrik sepatu" not in row and ">ktp<" not in row
+    # One click pins it.
+    resp = post_form(km, PAGE, {"query": "kartu kuning", "slug": "kartu-pencari-kerja"}, PAGE)
+    assert resp.status_code == 302
+    assert api(app.test_client(), "kartu kuning")["results"][0]["slug"] == "kartu-pencari-kerja"
+    page = km.get(PAGE).get_data(as_text=True)
+    assert "kartu kuning" not in page[page.index('id="usul-h"'):page.index('id="daftar-h"')]
