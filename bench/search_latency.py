@@ -163,9 +163,11 @@ def main() -> None:
 
         eng = app.extensions["search"]
         dense = eng.dense
+        # Always: a cached database gets new migrations and the content's
+        # current best bets (an unchanged page is not rewritten).
+        init_db()
+        load_content(ROOT / "content")
         if not (work / "content-loaded").exists():
-            init_db()
-            load_content(ROOT / "content")
             started = time.perf_counter()
             reindex()
             print(f"real content indexed and encoded in {time.perf_counter() - started:.1f} s")
