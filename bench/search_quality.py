@@ -421,6 +421,9 @@ def main() -> None:
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
     stem = "search_quality_no_best_bets" if args.no_best_bets else "search_quality"
+    title, _, rest = report["markdown"].partition("\n")
+    command = " ".join([".venv/bin/python bench/search_quality.py", *sys.argv[1:]])
+    report["markdown"] = f"{title}\n\nCommand: `{command}`\n{rest}"
     (RESULTS / f"{stem}.md").write_text(report["markdown"], encoding="utf-8")
     (RESULTS / f"{stem}.json").write_text(json.dumps(report["data"], indent=1, ensure_ascii=False) + "\n",
                                                  encoding="utf-8")
