@@ -47,7 +47,11 @@ def _best_bets_shown(_sender, days: int = 90, max_words: int = 6, **_kw) -> dict
     from .services import frequent_short_queries
 
     today = utcnow().date()
-    return {"frequent_short_queries": frequent_short_queries(today - timedelta(days=days - 1), today, max_words)}
+    try:
+        return {"frequent_short_queries": frequent_short_queries(today - timedelta(days=days - 1), today, max_words)}
+    except Exception:  # analytics must never break the curation page
+        logging.getLogger("layanan.analytics").exception("best-bet suggestions failed")
+        return {}
 
 
 def subscribe() -> None:

@@ -14,9 +14,10 @@ capability, runs in one transaction and writes an audit row."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sqlalchemy as sa
-from flask import has_app_context
+from flask import current_app, has_app_context
 
 from core.db import write_transaction
 from core.extensions import db
@@ -42,14 +43,22 @@ class BetEntry:
     note: str
 
 
-def _engine():
-    from search.outbox import engine
+@lru_cache(maxsize=1)
+def _default_normalizer():
+    from search.normalize import Normalizer
 
-    return engine()
+    return Normalizer.from_file(None)
 
 
 def key_for(query: str) -> str:
-    return _engine().pin_key(query)
+    """The search key of a query: the app's engine's (its normalization
+    map), or the bundled map's outside an app (``flask content check``)."""
+    if has_app_context() and "search" in current_app.extensions:
+        return current_app.extensions["search"].pin_key(query)
+    from search.engine import pin_key_of
+    from search.normalize import clean_query, meaning
+
+    return pin_key_of(meaning(_default_normalizer().segments(clean_query(query))))
 
 
 def clean(query: str) -> str:
@@ -71,9 +80,13 @@ def pins(key: str) -> list[str]:
     """The search provider: doc ids pinned to a query key, in order."""
     if not has_app_context():
         return []
-    rows = db.session.execute(sa.select(Service.slug).join(BestBet, BestBet.service_id == Service.id)
-                              .where(BestBet.key == key).order_by(BestBet.position, BestBet.id)
-                              .limit(PAGES_PER_QUERY)).scalars().all()
+    try:
+        rows = db.session.execute(sa.select(Service.slug).join(BestBet, BestBet.service_id == Service.id)
+                                  .where(BestBet.key == key).order_by(BestBet.position, BestBet.id)
+                                  .limit(PAGES_PER_QUERY)).scalars().all()
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()  # keep the request's session usable (PostgreSQL aborts the transaction)
+        raise
     return [f"service:{slug}" for slug in rows]
 
 
@@ -166,6 +179,7 @@ def parse_entries(data, rel: str, known_slugs: set[str], problems: list) -> list
         problems.append(ContentProblem(rel, "file", "harus berupa daftar entri (queries, pages, note)"))
         return out
     seen: dict[str, str] = {}
+    keys: dict[str, str] = {}  # search key -> the query that has it
     for i, raw in enumerate(data):
         where = f"[{i}]"
         if not isinstance(raw, dict):
@@ -201,6 +215,17 @@ def parse_entries(data, rel: str, known_slugs: set[str], problems: list) -> list
             if q in seen:
                 problems.append(ContentProblem(rel, f"{where}.queries[{j}]", f"'{q}' sudah ada di {seen[q]}"))
                 continue
+            key = key_for(q)
+            if not key:
+                problems.append(ContentProblem(rel, f"{where}.queries[{j}]", f"'{q}' tidak berisi kata yang dicari "
+                                                                            "mesin pencari"))
+                continue
+            if key in keys and seen[keys[key]] != where:
+                problems.append(ContentProblem(rel, f"{where}.queries[{j}]", f"'{q}' sama dengan '{keys[key]}' "
+                                                                            f"({seen[keys[key]]}) bagi mesin pencari "
+                                                                            "(peta normalisasi); satukan entrinya"))
+                continue
             seen[q] = where
+            keys.setdefault(key, q)
             out.append(BetEntry(q, list(pages), " ".join(note.split())))
     return out

@@ -146,6 +146,9 @@ def test_content_load_replaces_the_file_bets_and_keeps_the_managers(app, make_us
     ("- queries: [ktp]\n  pages: [skck]\n", "wajib: satu kalimat"),
     ("- queries: [ktp]\n  pages: [skck, skck]\n  note: Uji.\n", "dua kali"),
     ("{ktp: skck}\n", "harus berupa daftar"),
+    ("- queries: [ktp]\n  pages: [skck]\n  note: Uji.\n- queries: [KTP-el]\n  pages: [skck]\n  note: Uji.\n",
+     "sama dengan 'ktp'"),
+    ("- queries: [dan yang]\n  pages: [skck]\n  note: Uji.\n", "tidak berisi kata"),
 ])
 def test_content_check_reports_bad_best_bets(tmp_path, text, fragment):
     folder = tmp_path / "content"
@@ -180,3 +183,13 @@ def test_frequent_short_searches_are_offered_with_the_page_citizens_clicked(app,
     assert api(app.test_client(), "kartu kuning")["results"][0]["slug"] == "kartu-pencari-kerja"
     page = km.get(PAGE).get_data(as_text=True)
     assert "kartu kuning" not in page[page.index('id="usul-h"'):page.index('id="daftar-h"')]
+
+
+def test_a_failing_lookup_only_logs_and_search_answers(client, monkeypatch, caplog):
+    def boom(key):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr("search.registry._PINS", boom)
+    data = api(client, "ktp")
+    assert data["results"] and not any(r["pinned"] for r in data["results"])
+    assert "best-bet lookup failed" in caplog.text
