@@ -116,6 +116,15 @@ def query_length(content: list[str]) -> float:
     return math.log1p(min(len(content), LENGTH_CAP))
 
 
+def shortness(length: float) -> float:
+    """1 - ``query_length`` over its cap: about 0.73 for one word, 0.46 for
+    three, 0 from 12 on.  The ranker reads it on official pages
+    (``short_service``): a query of a word or two is a lookup, and the
+    official page is its answer more often than a thread that happens to
+    hold the same words ("skck online daftar", "akte kematian ayah")."""
+    return max(0.0, 1.0 - length / math.log1p(LENGTH_CAP))
+
+
 def long_partial(length: float, cover: float) -> float:
     """The ``long_partial`` query feature: ``query_length`` times the share
     of the query's words the best page lacks (its ``cover``)."""

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .analysis import STOPWORDS, analyze, content_words, long_partial, meaningful, query_length, stem, terms, words
+from .analysis import (STOPWORDS, analyze, content_words, long_partial, meaningful, query_length, shortness, stem,
+                       terms, words)
 from .dense import DenseIndex, load_encoder
 from .fusion import FusionParams
 from .lexical import LexicalIndex
@@ -455,6 +456,8 @@ class SearchEngine:
 
         english = _english()
         query_words = content_words(cleaned)
+        length = query_length(query_words)
+        short = shortness(length)
         cos_floor = dense_list[-1][1] if dense_list else 0.0
         model = self.fusion.model(run_mode)
         for c in shortlist:
@@ -466,6 +469,7 @@ class SearchEngine:
                 "lex_rr": 1.0 / c.lex_rank if c.lex_rank else 0.0,
                 **text,
                 "is_service": 1.0 if c.kind == "service" else 0.0,
+                "short_service": short if c.kind == "service" else 0.0,
                 "prior_rr": 1.0 / prior_rank[c.doc_id] if c.doc_id in prior_rank else 0.0,
             }
             if run_mode == "hybrid":
@@ -486,7 +490,6 @@ class SearchEngine:
         brand = 1.0 if best and any(w in brands() and stem(w) not in best.everything for w in query_words) else 0.0
         # Is a word of the query what the best page is about, or a word it
         # happens to use ("kode pos" on a tax-account page)?
-        length = query_length(query_words)
         central = self.central_terms(best.fields) if best else {}
         top_central = max((central.get(t, 0.0) for g in groups for t in g), default=0.0)
         query_features = {"known": known, "top_score": best.score if best else 0.0,

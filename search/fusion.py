@@ -19,6 +19,9 @@ name_sim        character-trigram Dice similarity between the query (as
                 typed and as normalized) and the closest of the title and
                 the keywords
 is_service      official page (1) or community thread (0)
+short_service   ``is_service`` times how short the query is
+                (``search.analysis.shortness``: 0.73 for one word, 0 from
+                12): a lookup of a word or two wants the official page
 prior_rr        1 / rank in an earlier retrieval stage's order, when the
                 caller re-ranks such a list (``search(prior=...)``); 0 in
                 ordinary searches, so it never changes them
@@ -73,7 +76,7 @@ from pathlib import Path
 import numpy as np
 
 FEATURES = ("lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cover", "is_service", "prior_rr",
-            "idf_cover", "name_sim")
+            "idf_cover", "name_sim", "short_service")
 DENSE_FEATURES = frozenset({"dense_cos", "dense_rr"})
 QUERY_FEATURES = ("top_score", "top_cos", "top_cover", "known", "cos_margin", "cos_median", "top_idf_cover",
                   "top_name_sim", "english", "foreign", "foreign_subject", "brand", "top_miss_idf", "domain",

@@ -597,3 +597,22 @@ def test_length_counts_the_words_that_say_something(app):
         assert short["long_partial"] == 0.0
         assert long["long_partial"] > 0
         assert long["long_partial"] == pytest.approx(long["length"] * (1 - long["top_cover"]))
+
+
+def test_short_service_favours_official_pages_for_short_queries_only(app):
+    """``short_service``: on official pages, how short the query is (0.73
+    for one word, 0 from LENGTH_CAP words); 0 on threads."""
+    import math
+
+    from search.analysis import LENGTH_CAP, shortness
+
+    assert shortness(math.log1p(1)) == pytest.approx(1 - math.log(2) / math.log(1 + LENGTH_CAP))
+    assert shortness(math.log1p(LENGTH_CAP)) == 0.0 and shortness(0.0) == 1.0
+    with app.app_context():
+        eng = app.extensions["search"]
+        for q in ("skck", "paspor anak hilang waktu liburan bali bersama keluarga besar kemarin sore pantai kuta denpasar"):
+            ranked = eng.search(q).ranked
+            official = [r.features["short_service"] for r in ranked if r.kind == "service"]
+            assert all(r.features["short_service"] == 0.0 for r in ranked if r.kind == "question")
+            assert len(set(official)) == 1
+            assert official[0] > 0.5 if q == "skck" else official[0] == 0.0
