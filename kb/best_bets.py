@@ -197,7 +197,8 @@ def parse_entries(data, rel: str, known_slugs: set[str], problems: list) -> list
             problems.append(ContentProblem(rel, f"{where}.pages", f"wajib: 1-{PAGES_PER_QUERY} slug layanan"))
             continue
         if not isinstance(note, str) or not note.strip() or len(note) > NOTE_CHARS:
-            problems.append(ContentProblem(rel, f"{where}.note", f"wajib: satu kalimat alasan (<= {NOTE_CHARS} karakter)"))
+            problems.append(ContentProblem(rel, f"{where}.note",
+                                           f"wajib: satu kalimat alasan (<= {NOTE_CHARS} karakter)"))
             continue
         bad = [p for p in pages if p not in known_slugs]
         if bad:

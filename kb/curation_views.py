@@ -496,7 +496,8 @@ def curation_best_bets():
                   if best_bets.key_for(row["query"]) not in pinned_keys]
     return render_template("kb/kelola/best_bets.html", bets=bets, services=services, candidates=candidates,
                            days=CANDIDATE_DAYS, values=values, errors=errors, errors_for=_errors_for(errors),
-                           max_words=best_bets.QUERY_WORDS, per_query=best_bets.PAGES_PER_QUERY), (400 if errors else 200)
+                           max_words=best_bets.QUERY_WORDS,
+                           per_query=best_bets.PAGES_PER_QUERY), (400 if errors else 200)
 
 
 @bp.route("/kelola/pencarian/<int:bet_id>/hapus", methods=["POST"])

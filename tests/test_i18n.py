@@ -183,6 +183,7 @@ def _walk_paths(app) -> list[str]:
             f"/pos/{qid}/riwayat", "/pertanyaan/tanya", f"/hubungi?target=service:{slug}", f"/survei/{slug}",
             "/masuk", "/daftar", "/tentang", "/privasi", "/ketentuan", "/notifikasi", "/akun", "/akun/kata-sandi",
             "/saya/pertanyaan", "/moderasi", "/kelola", "/kelola/regulasi", "/kelola/regulasi/baru",
+            "/kelola/pencarian", "/cari?q=ktp",
             f"/kelola/layanan/{slug}/sunting", "/kelola/analitik", "/admin/audit", "/agen",
             "/halaman-yang-tidak-ada"]
 
