@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
+from sqlalchemy.orm import selectinload
 
 from core.db import write_transaction
 from core.extensions import db
@@ -36,11 +37,13 @@ MAX_BETS = 2000        # the whole table; /kelola/pencarian lists them all
 
 @dataclass
 class BetEntry:
-    """One query of ``content/best_bets.yml`` with its pages, in order."""
+    """One query of ``content/best_bets.yml`` with its pages, in order, and
+    its search key (computed once, when the file is parsed)."""
 
     query: str
     pages: list[str]
     note: str
+    key: str
 
 
 @lru_cache(maxsize=1)
@@ -55,10 +58,9 @@ def key_for(query: str) -> str:
     map), or the bundled map's outside an app (``flask content check``)."""
     if has_app_context() and "search" in current_app.extensions:
         return current_app.extensions["search"].pin_key(query)
-    from search.engine import pin_key_of
-    from search.normalize import clean_query, meaning
+    from search.engine import pin_key_for
 
-    return pin_key_of(meaning(_default_normalizer().segments(clean_query(query))))
+    return pin_key_for(_default_normalizer(), query)
 
 
 def clean(query: str) -> str:
@@ -91,8 +93,8 @@ def pins(key: str) -> list[str]:
 
 
 def all_bets() -> list[BestBet]:
-    return db.session.scalars(sa.select(BestBet).order_by(BestBet.key, BestBet.position, BestBet.id)
-                              .limit(MAX_BETS)).all()
+    return db.session.scalars(sa.select(BestBet).options(selectinload(BestBet.service), selectinload(BestBet.created_by))
+                              .order_by(BestBet.key, BestBet.position, BestBet.id).limit(MAX_BETS)).all()
 
 
 def add(user: User, query: str, slug: str, note: str = "") -> BestBet:
@@ -139,21 +141,21 @@ def remove(user: User, bet_id: int) -> BestBet:
 
 
 def replace_from_content(entries: list[BetEntry], slugs: dict[str, int]) -> int:
-    """Make the content file's bets the stored ones (rows added at /kelola
-    stay) and re-key every row with the current normalization map.  The
-    caller holds the write transaction; ``slugs``: slug -> service id."""
+    """Make the content file's bets the stored ones, under the keys computed
+    when the file was parsed; rows added at /kelola stay and are re-keyed
+    with the current normalization map.  The caller holds the write
+    transaction; ``slugs``: slug -> service id."""
     db.session.execute(sa.delete(BestBet).where(BestBet.source == "content"))
     db.session.flush()
     seen: set[tuple[str, int]] = set()
     count = 0
     for entry in entries:
-        key = key_for(entry.query)
         for position, slug in enumerate(entry.pages):
             service_id = slugs.get(slug)
-            if not key or service_id is None or (key, service_id) in seen:
+            if service_id is None or (entry.key, service_id) in seen:
                 continue
-            seen.add((key, service_id))
-            db.session.add(BestBet(query=entry.query, key=key, service_id=service_id, position=position,
+            seen.add((entry.key, service_id))
+            db.session.add(BestBet(query=entry.query, key=entry.key, service_id=service_id, position=position,
                                    note=entry.note, source="content"))
             count += 1
     db.session.flush()
@@ -228,5 +230,5 @@ def parse_entries(data, rel: str, known_slugs: set[str], problems: list) -> list
                 continue
             seen[q] = where
             keys.setdefault(key, q)
-            out.append(BetEntry(q, list(pages), " ".join(note.split())))
+            out.append(BetEntry(q, list(pages), " ".join(note.split()), key))
     return out

@@ -147,6 +147,12 @@ def pin_key_of(normalized: str) -> str:
     return key if len(key) <= PIN_KEY_CHARS else ""
 
 
+def pin_key_for(normalizer: Normalizer, text: str) -> str:
+    """``SearchEngine.pin_key`` with a given normalization map (``flask
+    content check`` has no app, so it reads the bundled map)."""
+    return pin_key_of(meaning(normalizer.segments(clean_query(text))))
+
+
 def term_set(text: str) -> frozenset[str]:
     return frozenset(map(stem, set(words(text)).difference(STOPWORDS)))  # each distinct word stemmed once
 
@@ -233,7 +239,7 @@ class SearchEngine:
         "e-ktp" where the map says so, share one; word order does where the
         map reads a phrase, "surat pindah"); any other word does ("ktp
         hilang" is not "ktp")."""
-        return pin_key_of(meaning(self.normalizer.segments(clean_query(text))))
+        return pin_key_for(self.normalizer, text)
 
     def lexical_for(self, doc_id: str) -> LexicalIndex:
         return self.lexicals[doc_id.partition(":")[0]]
