@@ -86,6 +86,14 @@ LAMBDAS = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 # evidence, which is said in the README.
 CALIBRATOR_LAMBDAS = (0.001,)
 FOLDS = 5
+# The confident bar (Model.sure_bar, stop 27): a query whose P(answered)
+# clears the bar but not this one gets its results under "we are not sure
+# these answer your question".  Its rule, set before any held-out figure
+# was seen: the highest bar that hedges at most this share of the in-domain
+# tuning queries the bars answer (relevant page in the top 5), out of fold.
+# One right answer in twenty shown with a hedge costs a citizen a second
+# look; an unrelated query shown as "the answer" costs trust.
+HEDGE_SHARE = 0.05
 
 
 # ---------------------------------------------------------------- orders and metrics
@@ -528,6 +536,36 @@ def choose_bar(records: list[dict], models: list[Model], tolerance: int = 1) -> 
     return best, result_bar, curve
 
 
+def choose_sure_bar(records: list[dict], models: list[Model], bar: float, result_bar: float,
+                    share: float = HEDGE_SHARE) -> tuple[float, dict]:
+    """The confident bar: the highest (at least ``bar``) below which at most
+    ``share`` of the in-domain queries answered at the bars fall; with the
+    out-of-fold outcomes at it (in-domain answered but hedged; out-of-domain
+    and gibberish queries shown an official page with confidence)."""
+    answered, ood_official, ood_n = [], [], 0
+    for rec, model in zip(records, models):
+        order, in_domain, probs = apply(model, rec)
+        shown = [d for d, p in zip(order, probs) if p >= result_bar][:10] if in_domain >= bar else []
+        if rec["query"].relevant:
+            if first_rank(shown, rec["query"].relevant, 5):
+                answered.append(in_domain)
+        else:
+            ood_n += 1
+            if any(d.startswith("service:") for d in shown):
+                ood_official.append(in_domain)
+    sure = bar
+    for i in range(0, 200):
+        b = i / 200
+        if b >= bar and sum(1 for p in answered if p < b) <= share * len(answered):
+            sure = b
+    hedged = sum(1 for p in answered if p < sure)
+    confident_ood = sum(1 for p in ood_official if p >= sure)
+    return sure, {"in-domain answered": len(answered), "hedged": hedged,
+                  "hedged share": hedged / (len(answered) or 1), "ood n": ood_n,
+                  "ood official shown": len(ood_official), "ood official with confidence": confident_ood,
+                  "ood no confident official page": 1 - confident_ood / (ood_n or 1)}
+
+
 # ---------------------------------------------------------------- the whole fit
 
 def _calibrate(citizen: list[dict], ranker: Model, query_feature_names: list[str],
@@ -654,6 +692,7 @@ def _fit_calibrated(sets, citizen, features, calib_features, lam, lam_q=1e-3, fo
     models = [oof_models[f] for f in range(len(folds)) for _ in folds[f]]
     bar, result_bar, curve = choose_bar(ordered, models, BAR_TOLERANCE if tolerance is None else tolerance)
     model.bar, model.result_bar = bar, result_bar
+    model.sure_bar, sure_oof = choose_sure_bar(ordered, models, bar, result_bar)
     oof_rank = {}
     for name, recs in sets.items():
         if recs is citizen:
@@ -674,7 +713,7 @@ def _fit_calibrated(sets, citizen, features, calib_features, lam, lam_q=1e-3, fo
                               for t in range(PROFILE_LOSSES))
     return model, {"bar_curve": curve, "refusal_profile": profile,
                    "oof_at_bar": abstention_outcomes(ordered, models, bar, result_bar),
-                   "oof_best_mrr": oof_rank}
+                   "oof_sure_bar": sure_oof, "oof_best_mrr": oof_rank}
 
 
 # Query files in the order they were written; the bar check fits on the
@@ -803,8 +842,11 @@ def citizen_tables(records: list[dict]) -> dict:
               "ood": [r for r in records if r["query"].kind == "ood"],
               "gibberish": [r for r in records if r["query"].kind == "gibberish"]}
     no_official = lambda r: not any(d.startswith("service:") for d in r["results"])  # noqa: E731
+    # hedged ("we are not sure") or no official page: no official page shown as the answer
+    no_confident = lambda r: no_official(r) or not r.get("certain", True)  # noqa: E731
     ab = {name: {"n": len(rs), "no official page": sum(map(no_official, rs)) / (len(rs) or 1),
-                 "no result at all": sum(1 for r in rs if not r["results"]) / (len(rs) or 1)}
+                 "no result at all": sum(1 for r in rs if not r["results"]) / (len(rs) or 1),
+                 "no confident official page": sum(map(no_confident, rs)) / (len(rs) or 1)}
           for name, rs in groups.items()}
     neg = groups["ood"] + groups["gibberish"]
     tp = sum(map(no_official, neg))
@@ -813,6 +855,12 @@ def citizen_tables(records: list[dict]) -> dict:
     ab["recall"] = tp / (len(neg) or 1)
     ab["in-domain answered (relevant in top 5)"] = sum(
         1 for r in groups["in-domain"] if first_rank(r["results"], r["query"].relevant, 5)) / (len(groups["in-domain"]) or 1)
+    answered = [r for r in groups["in-domain"] if first_rank(r["results"], r["query"].relevant, 5)]
+    ab["in-domain answered, hedged"] = sum(1 for r in answered if not r.get("certain", True)) / (len(answered) or 1)
+    tp = sum(map(no_confident, neg))
+    fp = sum(map(no_confident, groups["in-domain"]))
+    ab["confident precision"] = tp / ((tp + fp) or 1)
+    ab["confident recall"] = tp / (len(neg) or 1)
     out["abstention"] = ab
     return out
 
@@ -859,12 +907,20 @@ def report(evaluation: dict, semeval: dict, fit_report: dict | None, params: Fus
             table([("ranking" if how == "fused" else "API (bar applied)", sh[how]) for how in ("fused", "results")],
                   ["n", "R@1", "R@5", "MRR@10", "best@1", "best MRR@10"])
         ab = t["abstention"]
-        md += ["Abstention (positive = no official page shown):", "",
-               "| queries | n | no official page | no result at all |", "|---|---|---|---|"]
+        md += ["Abstention (positive = no official page shown; *no confident official page* also counts results "
+               "shown hedged, \"we are not sure these answer you\", between the bar and the confident bar):", "",
+               "| queries | n | no official page | no result at all | no confident official page |",
+               "|---|---|---|---|---|"]
         for g in ("in-domain", "ood", "gibberish"):
-            md.append(f"| {g} | {ab[g]['n']} | {ab[g]['no official page']:.3f} | {ab[g]['no result at all']:.3f} |")
+            md.append(f"| {g} | {ab[g]['n']} | {ab[g]['no official page']:.3f} | {ab[g]['no result at all']:.3f} "
+                      f"| {ab[g].get('no confident official page', ab[g]['no official page']):.3f} |")
         md += ["", f"Abstention precision {ab['precision']:.3f}, recall {ab['recall']:.3f}; in-domain answered "
-               f"(relevant in top 5 of the API) {ab['in-domain answered (relevant in top 5)']:.3f}.", ""]
+               f"(relevant in top 5 of the API) {ab['in-domain answered (relevant in top 5)']:.3f}."]
+        if "confident precision" in ab:
+            md += [f"No confident official page: precision {ab['confident precision']:.3f}, recall "
+                   f"{ab['confident recall']:.3f}; in-domain queries answered (relevant in top 5) but hedged "
+                   f"{ab['in-domain answered, hedged']:.3f}."]
+        md.append("")
 
     if semeval:
         md += ["## SemEval-2016 Task 3 subtask B (MAP)", "",
@@ -924,7 +980,8 @@ def report(evaluation: dict, semeval: dict, fit_report: dict | None, params: Fus
         data["fit"] = {mode: {"lambda": r["lambda"], "cv": {str(k): v for k, v in r["cv"].items()},
                               "features": r["features"], "calibration_features": r["calibration_features"],
                               "feature_sets": r["feature_sets"], "calibration_sets": r["calibration_sets"],
-                              "oof_at_bar": r["oof_at_bar"], "oof_best_mrr": r["oof_best_mrr"],
+                              "oof_at_bar": r["oof_at_bar"], "oof_sure_bar": r.get("oof_sure_bar"),
+                              "oof_best_mrr": r["oof_best_mrr"],
                               "bar_curve": r["bar_curve"][::5]} for mode, r in fit_report.items()}
         for mode, r in fit_report.items():
             md += [f"Ranker feature sets ({mode}, mean of the per-set cross-validated metrics at each set's best L2): "
@@ -955,4 +1012,13 @@ def report(evaluation: dict, semeval: dict, fit_report: dict | None, params: Fus
                 "", f"Out-of-fold at the chosen bars ({mode}, query {params.model(mode).bar:.3f}, "
                 f"result {params.model(mode).result_bar:.3f}): "
                 f"{r['oof_at_bar']}", ""]
+            if r.get("oof_sure_bar"):
+                o = r["oof_sure_bar"]
+                md += [f"Confident bar ({mode}, {params.model(mode).confident_bar:.3f}: the highest hedging at most "
+                       f"{HEDGE_SHARE:.0%} of the in-domain tuning queries the bars answer, out of fold): "
+                       f"{o['hedged']} of {o['in-domain answered']} answered in-domain queries hedged "
+                       f"({o['hedged share']:.3f}); {o['ood official with confidence']} of {o['ood n']} out-of-domain "
+                       f"and gibberish queries shown an official page with confidence "
+                       f"({o['ood official shown']} shown one at all), so "
+                       f"{o['ood no confident official page']:.3f} get no confident official answer.", ""]
     return {"markdown": "\n".join(md), "data": data}

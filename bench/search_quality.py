@@ -231,7 +231,8 @@ def run(corpus: Corpus, set_name: str, mode: str = "hybrid", k: int = 10, use_pr
             out.append({
                 "query": q, "mode": resp.mode, "ms": ms, "timings": resp.timings, "known": resp.known,
                 "cos_margin": resp.query_features.get("cos_margin", 0.0), "qf": dict(resp.query_features),
-                "confidence": resp.confidence, "abstained": resp.abstained, "did_you_mean": resp.did_you_mean,
+                "confidence": resp.confidence, "abstained": resp.abstained, "certain": resp.certain,
+                "did_you_mean": resp.did_you_mean,
                 "qvec": resp.query_vector, "encoder": eng.encoder_model(),
                 "results": [r.doc_id for r in resp.results],
                 "pinned": [r.doc_id for r in resp.results if r.pinned],

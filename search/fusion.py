@@ -60,8 +60,13 @@ bench/results/search_quality_domain_probe.md); and P(this candidate is
 an answer), from its score's gap to the best.  A query whose first
 probability is below the calibrated **bar** gets no result at all (the
 search abstains); otherwise the candidates whose second probability clears
-``result_bar`` are shown.  A result's ``confidence`` is the product.  There is a second model for lexical-only search (encoder
-unavailable) with the dense features left out.
+``result_bar`` are shown.  A result's ``confidence`` is the product.  A
+third bar on the first probability, ``sure_bar`` (at least ``bar``), tells
+a confident answer from a hedged one: a query between the two bars gets
+its results under "we are not sure these answer your question"
+(``Response.certain`` is false; see bench/search_fit.py, HEDGE_SHARE).
+There is a second model for lexical-only search (encoder unavailable) with
+the dense features left out.
 
 The fitted parameters live in ``search/data/fusion.json``; without that
 file the defaults below reproduce plain RRF ranking and never abstain.
@@ -105,8 +110,17 @@ class Model:
     calibration: dict[str, dict[str, float]] = field(default_factory=dict)
     bar: float = 0.0          # on P(some page answers this query): below it the search abstains
     result_bar: float = 0.0   # on P(this candidate answers it | some does): below it a result is cut
+    # On P(some page answers this query): from ``bar`` up to here the results
+    # are shown hedged ("we are not sure"); None = no hedged band (= bar).
+    sure_bar: float | None = None
     # Linear probe on the query's e5 vector: {"weights": [dim floats], "bias": b, "encoder": name}.
     domain: dict | None = None
+
+    @property
+    def confident_bar(self) -> float:
+        """The bar on P(answered) above which results are shown as a
+        confident answer (never below ``bar``)."""
+        return max(self.bar, self.sure_bar if self.sure_bar is not None else self.bar)
 
     def domain_logit(self, vector, encoder: str | None = None) -> float:
         """The ``domain`` query feature: w . q + b, how much the query's
@@ -139,6 +153,8 @@ class Model:
     def to_json(self) -> dict:
         out = {"weights": self.weights, "calibration": self.calibration, "bar": self.bar,
                "result_bar": self.result_bar}
+        if self.sure_bar is not None:
+            out["sure_bar"] = self.sure_bar
         if self.domain:
             out["domain"] = {**{k: v for k, v in self.domain.items() if not k.startswith("_")},
                              "weights": [round(float(w), 6) for w in self.domain["weights"]]}
@@ -156,8 +172,9 @@ class Model:
         domain = data.get("domain")
         if domain:
             domain = {**domain, "weights": [float(w) for w in domain["weights"]], "bias": float(domain["bias"])}
+        sure_bar = data.get("sure_bar")
         return cls(weights, calibration, float(data.get("bar", 0.0)), float(data.get("result_bar", 0.0)),
-                   domain or None)
+                   float(sure_bar) if sure_bar is not None else None, domain or None)
 
 
 # Plain reciprocal-rank-like behaviour and no abstention: used only when no
