@@ -25,6 +25,9 @@ class SearchLog(db.Model):
     # 0 when nothing cleared the confidence bar (the content-gap table).
     result_count: Mapped[int] = mapped_column(default=0)
     abstained: Mapped[bool] = mapped_column(default=False)
+    # Results shown, but hedged: they cleared the bar, not the confident one
+    # (the low-confidence half of the content-gap tables).
+    uncertain: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     source: Mapped[str] = mapped_column(sa.String(10), default="page")  # page | api | ask
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 

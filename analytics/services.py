@@ -48,10 +48,11 @@ def log_search(query: str, response, source: str = "page") -> str | None:
         return None
     key = secrets.token_urlsafe(12)
     abstained = bool(getattr(response, "abstained", False))
+    uncertain = bool(response.results) and not abstained and not getattr(response, "certain", True)
     _buffer().record(SearchLog.__table__, key=key, query=cleaned.lower(),
                      normalized=redact(response.normalized[:400])[:400],
-                     result_count=0 if abstained else len(response.results), abstained=abstained, source=source,
-                     created_at=utcnow())
+                     result_count=0 if abstained else len(response.results), abstained=abstained,
+                     uncertain=uncertain, source=source, created_at=utcnow())
     return _signer().dumps(key)
 
 
@@ -196,13 +197,19 @@ def ikm_by_service(start: date, end: date) -> list[dict]:
     return sorted(({"service": s, **ikm(rs)} for s, rs in grouped.items()), key=lambda d: d["ikm"])
 
 
-def top_queries(start: date, end: date, limit: int = 20, zero_only: bool = False) -> list[tuple[str, int]]:
+def top_queries(start: date, end: date, limit: int = 20, zero_only: bool = False,
+                uncertain_only: bool = False) -> list[tuple[str, int]]:
+    """The most frequent queries of the period; ``zero_only``: those nothing
+    answered; ``uncertain_only``: those answered only hedged (results below
+    the confident bar).  Together the two are the content-gap tables."""
     lo, hi = period_bounds(start, end)
     stmt = (sa.select(SearchLog.query, sa.func.count(SearchLog.id)).where(SearchLog.created_at >= lo,
                                                                           SearchLog.created_at < hi)
             .group_by(SearchLog.query).order_by(sa.func.count(SearchLog.id).desc(), SearchLog.query).limit(limit))
     if zero_only:
         stmt = stmt.where(SearchLog.result_count == 0)
+    if uncertain_only:
+        stmt = stmt.where(SearchLog.uncertain.is_(True), SearchLog.result_count > 0)
     return [(q, n) for q, n in db.session.execute(stmt)]
 
 

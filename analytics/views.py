@@ -416,6 +416,7 @@ def _tables(start: date, end: date) -> dict:
     return {
         "top": svc.top_queries(start, end),
         "zero": svc.top_queries(start, end, zero_only=True),
+        "uncertain": svc.top_queries(start, end, uncertain_only=True),
         "deflection": svc.deflection_by_service(start, end),
         "funnel": svc.funnel_totals(start, end),
         "ikm": svc.ikm_by_service(start, end),
@@ -435,6 +436,7 @@ def dashboard():
 CSV_TABLES = {
     "pencarian-teratas": (["kueri", "jumlah"], lambda t: t["top"]),
     "tanpa-hasil": (["kueri", "jumlah"], lambda t: t["zero"]),
+    "kurang-yakin": (["kueri", "jumlah"], lambda t: t["uncertain"]),
     "defleksi": (["layanan", "terbantu_ya", "tidak_terbantu", "klik_saran", "bertanya", "eskalasi", "tingkat_defleksi"],
                  lambda t: [(d["service"], d["yes"], d["no"], d["deflected"], d["posted"], d["escalated"],
                              "" if d["rate"] is None else f"{d['rate']:.3f}") for d in t["deflection"]]),

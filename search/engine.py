@@ -69,6 +69,10 @@ class Response:
     did_you_mean: str | None = None
     took_ms: float = 0.0
     abstained: bool = False        # nothing cleared the bar (results == [])
+    # The results answer the query with confidence: a best bet, or P(some
+    # page answers) cleared the model's ``sure_bar``.  False with results:
+    # shown hedged ("we are not sure these answer your question").
+    certain: bool = False
     confidence: float = 0.0        # probability that the best candidate answers the query
     known: float = 0.0             # share of the query's word groups the index knows
     ranked: list[Result] = field(default_factory=list)   # every scored candidate, best first (bar not applied)
@@ -545,7 +549,9 @@ class SearchEngine:
             r.pinned = True
         if rank_by:
             chosen = ranked[:k]
+            certain = bool(chosen)
         else:
+            certain = bool(pins) or (says_something and in_domain >= model.confident_bar)
             chosen = ranked[:len(pins)] if says_something else []
             if says_something and in_domain >= model.bar:
                 chosen += [r for r in ranked[len(pins):] if answers[r.doc_id] >= model.result_bar]
@@ -557,7 +563,8 @@ class SearchEngine:
         t3 = time.perf_counter()
         timings["fusion"] = (t3 - t2) * 1000 - timings["snippets"]
         response = Response(query=cleaned, normalized=normalized, results=chosen, mode=run_mode,
-                            abstained=not chosen, confidence=confidence, known=known, ranked=ranked,
+                            abstained=not chosen, certain=bool(chosen) and certain, confidence=confidence,
+                            known=known, ranked=ranked,
                             timings=timings, query_features=query_features,
                             dense_hits=dense_list if "dense" in used else None,
                             query_vector=qvec if "dense" in used else None)

@@ -3,7 +3,9 @@ snippet, confidence), one list best first (official pages and threads
 ranked together, an official page winning a tie), holding only what clears
 the calibrated confidence bar: when nothing does, the API answers
 ``"results": []`` with ``"abstained": true`` and /cari says that no official
-page matches and what to do next."""
+page matches and what to do next.  Results that clear the bar but not the
+confident one (``"certain": false``) are shown as "possibly related" under
+a notice that we are not sure they answer the question."""
 from __future__ import annotations
 
 import logging
@@ -91,6 +93,7 @@ def search_api():
     _notify(q, response, "api")
     out = jsonify({"query": response.query, "normalized": response.normalized, "mode": response.mode,
                    "did_you_mean": response.did_you_mean, "abstained": response.abstained,
+                   "certain": response.certain and bool(response.results),
                    "official_match": response.official_match, "confidence": round(response.confidence, 4),
                    "results": [result_json(r) for r in response.results]})
     # Where the time went, for operators and bench/search_latency.py: the

@@ -616,3 +616,84 @@ def test_short_service_favours_official_pages_for_short_queries_only(app):
             assert all(r.features["short_service"] == 0.0 for r in ranked if r.kind == "question")
             assert len(set(official)) == 1
             assert official[0] > 0.5 if q == "skck" else official[0] == 0.0
+
+
+# ---------------------------------------------------------------- hedged results (the confident bar)
+
+def _with_sure_bar(eng, sure_bar):
+    """The fitted parameters with another confident bar (both modes)."""
+    import dataclasses
+
+    from search.fusion import FusionParams
+
+    saved = eng.fusion
+    eng.fusion = FusionParams(dataclasses.replace(saved.hybrid, sure_bar=sure_bar),
+                              dataclasses.replace(saved.lexical, sure_bar=sure_bar), saved.encoder, saved.info)
+    return saved
+
+
+def test_confident_bar_round_trips_and_never_sits_below_the_bar(tmp_path):
+    from search.fusion import FusionParams, Model
+
+    model = Model({"lex_rr": 1.0}, bar=0.2, sure_bar=0.6)
+    assert model.confident_bar == 0.6
+    assert Model({"lex_rr": 1.0}, bar=0.2).confident_bar == 0.2  # no confident bar: no hedged band
+    assert Model({"lex_rr": 1.0}, bar=0.2, sure_bar=0.1).confident_bar == 0.2
+    FusionParams(model, model).save(tmp_path / "f.json")
+    loaded = FusionParams.load(tmp_path / "f.json")
+    assert loaded.hybrid.sure_bar == 0.6 and loaded.lexical.confident_bar == 0.6
+    fitted = FusionParams.load()
+    for mode in ("hybrid", "lexical"):
+        assert fitted.model(mode).sure_bar is not None and fitted.model(mode).sure_bar >= fitted.model(mode).bar
+
+
+def test_a_query_between_the_bars_is_shown_hedged(app, client, make_user):
+    """Results that clear the bar but not the confident bar are shown as
+    "possibly related" under a notice, the API says ``certain: false``, and
+    the search log counts the query in the low-confidence content-gap table."""
+    from analytics.models import SearchLog
+    from core.models import Role
+
+    eng = app.extensions["search"]
+    page = client.get("/cari?q=paspor+hilang").get_data(as_text=True)
+    assert "Kami kurang yakin" not in page and '<li class="result official best"' in page
+    data = client.get("/api/v1/search?q=paspor+hilang").get_json()
+    assert data["certain"] is True and data["results"]
+    saved = _with_sure_bar(eng, 1.0)  # nothing is ever confident
+    try:
+        data = client.get("/api/v1/search?q=paspor+hilang").get_json()
+        assert data["results"] and data["official_match"] is True and data["certain"] is False
+        page = client.get("/cari?q=paspor+hilang").get_data(as_text=True)
+        assert "Kami kurang yakin hasil ini menjawab pertanyaan Anda" in page
+        assert "Mungkin terkait" in page and "Jawaban paling relevan" not in page
+        assert " best" not in page[page.index('<ol class="result-list">'):]
+        assert 'href="/pertanyaan/tanya?judul=paspor+hilang"' in page and 'href="/instansi"' in page
+        assert "Belum ada halaman resmi yang cocok" not in page
+        gib = client.get("/api/v1/search?q=asdfgh").get_json()
+        assert gib["abstained"] is True and gib["certain"] is False
+    finally:
+        eng.fusion = saved
+    with app.app_context():
+        rows = [(r.query, r.uncertain, r.result_count) for r in db.session.scalars(sa.select(SearchLog))]
+    assert ("paspor hilang", True, rows[-2][2]) in rows and rows[-2][2] > 0
+    assert ("paspor hilang", False, rows[0][2]) == rows[0]
+    assert ("asdfgh", False, 0) in rows  # abstained: the zero-result table, not this one
+    make_user("u_km", role=Role.KNOWLEDGE_MANAGER)
+    km = login_client(app, "u_km")
+    html = km.get("/kelola/analitik").get_data(as_text=True)
+    assert "Pencarian yang kurang yakin terjawab" in html
+    section = html[html.index("Pencarian yang kurang yakin terjawab"):]
+    assert "paspor hilang" in section[:section.index("</section>")]
+    csv = km.get("/kelola/analitik/kurang-yakin.csv?dari=2026-01-01&sampai=2030-01-01").get_data(as_text=True)
+    assert csv.splitlines()[:2] == ["kueri,jumlah", "paspor hilang,2"]
+
+
+def test_a_best_bet_is_always_certain(app, client):
+    eng = app.extensions["search"]
+    saved = _with_sure_bar(eng, 1.0)
+    try:  # "ktp" is a best bet in content/best_bets.yml
+        data = client.get("/api/v1/search?q=ktp").get_json()
+        assert data["results"][0]["pinned"] is True and data["certain"] is True
+        assert "Kami kurang yakin" not in client.get("/cari?q=ktp").get_data(as_text=True)
+    finally:
+        eng.fusion = saved
