@@ -212,3 +212,37 @@ def test_editor_rows_in_a_real_browser(live, browser):
     assert not browser.find_element(By.ID, f"fees-{rows}-amount").is_displayed()
     kind.select_by_value("free")
     assert not browser.find_element(By.ID, f"fees-{rows}-min").is_displayed()
+
+
+@pytest.fixture
+def live_hedged(tmp_path, seeded_db):
+    """The site with a confident bar nothing clears: every result is hedged."""
+    import json
+
+    from search.fusion import DEFAULT_PATH
+
+    from .conftest import clone, make_app
+    from .test_browser import serve
+
+    data = json.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
+    for mode in ("hybrid", "lexical"):
+        data[mode]["sure_bar"] = 1.0
+    fusion = tmp_path / "fusion.json"
+    fusion.write_text(json.dumps(data), encoding="utf-8")
+    with serve(make_app(clone(seeded_db, tmp_path), SEARCH_FUSION=str(fusion))) as base:
+        yield base
+
+
+def test_hedged_results_on_a_phone(live_hedged, browser):
+    """The "we are not sure" notice comes before the results, and the first
+    result still starts on the first screen of a small phone; the next
+    steps follow the results. Full tap targets, no sideways scrolling."""
+    viewport(browser, 360, 640)
+    check_pages(browser, live_hedged, ["/cari?q=paspor+hilang"])
+    m = measure(browser, """
+        const top = sel => document.querySelector(sel).getBoundingClientRect().top;
+        return {notice: top('.hedged'), results: top('.result-list'), next: top('.hedged-next'),
+                h: window.innerHeight, heading: document.getElementById('hasil-h').textContent.trim()};""")
+    assert m["notice"] < m["results"] < m["h"] < m["next"], m
+    assert m["heading"] == "Mungkin terkait"
+    browser.save_screenshot("/tmp/hedged-360.png") if __import__("os").environ.get("LAYANAN_SCREENSHOTS") else None
