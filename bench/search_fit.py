@@ -536,12 +536,11 @@ def choose_bar(records: list[dict], models: list[Model], tolerance: int = 1) -> 
     return best, result_bar, curve
 
 
-def choose_sure_bar(records: list[dict], models: list[Model], bar: float, result_bar: float,
-                    share: float = HEDGE_SHARE) -> tuple[float, dict]:
-    """The confident bar: the highest (at least ``bar``) below which at most
-    ``share`` of the in-domain queries answered at the bars fall; with the
-    out-of-fold outcomes at it (in-domain answered but hedged; out-of-domain
-    and gibberish queries shown an official page with confidence)."""
+def _answered_probabilities(records: list[dict], models: list[Model], bar: float,
+                            result_bar: float) -> tuple[list[float], list[float], int]:
+    """P(answered) of the in-domain queries the bars answer (relevant page in
+    the top 5), of the out-of-domain and gibberish queries shown an official
+    page, and how many of the latter there are."""
     answered, ood_official, ood_n = [], [], 0
     for rec, model in zip(records, models):
         order, in_domain, probs = apply(model, rec)
@@ -553,17 +552,39 @@ def choose_sure_bar(records: list[dict], models: list[Model], bar: float, result
             ood_n += 1
             if any(d.startswith("service:") for d in shown):
                 ood_official.append(in_domain)
+    return answered, ood_official, ood_n
+
+
+def _hedge_stats(answered: list[float], ood_official: list[float], ood_n: int, sure: float) -> dict:
+    hedged = sum(1 for p in answered if p < sure)
+    confident_ood = sum(1 for p in ood_official if p >= sure)
+    return {"in-domain answered": len(answered), "hedged": hedged, "hedged share": hedged / (len(answered) or 1),
+            "ood n": ood_n, "ood official shown": len(ood_official), "ood official with confidence": confident_ood,
+            "ood no confident official page": 1 - confident_ood / (ood_n or 1)}
+
+
+def choose_sure_bar(records: list[dict], models: list[Model], bar: float, result_bar: float,
+                    share: float = HEDGE_SHARE) -> tuple[float, dict]:
+    """The confident bar: the highest (at least ``bar``) below which at most
+    ``share`` of the in-domain queries answered at the bars fall; with the
+    out-of-fold outcomes at it (in-domain answered but hedged; out-of-domain
+    and gibberish queries shown an official page with confidence)."""
+    answered, ood_official, ood_n = _answered_probabilities(records, models, bar, result_bar)
     sure = bar
     for i in range(0, 200):
         b = i / 200
         if b >= bar and sum(1 for p in answered if p < b) <= share * len(answered):
             sure = b
-    hedged = sum(1 for p in answered if p < sure)
-    confident_ood = sum(1 for p in ood_official if p >= sure)
-    return sure, {"in-domain answered": len(answered), "hedged": hedged,
-                  "hedged share": hedged / (len(answered) or 1), "ood n": ood_n,
-                  "ood official shown": len(ood_official), "ood official with confidence": confident_ood,
-                  "ood no confident official page": 1 - confident_ood / (ood_n or 1)}
+    return sure, _hedge_stats(answered, ood_official, ood_n, sure)
+
+
+def hedge_outcomes(records: list[dict], model: Model) -> dict:
+    """One model with its own bars applied to ``records``: how many answered
+    in-domain queries its confident bar hedges, and how many out-of-domain
+    and gibberish queries it shows an official page with confidence."""
+    answered, ood_official, ood_n = _answered_probabilities(records, [model] * len(records), model.bar,
+                                                            model.result_bar)
+    return _hedge_stats(answered, ood_official, ood_n, model.confident_bar)
 
 
 # ---------------------------------------------------------------- the whole fit
@@ -764,6 +785,12 @@ def bar_scheme_check(tuning: dict[str, list[dict]], validate: str = "tuning_more
         lines.append(f"  {name:36} bar {m.bar:.3f}: in-domain hits {out['id_hits']}/{out['id_n']} "
                      f"(no bar {base['id_hits']}), out-of-domain and gibberish refused "
                      f"{out['ood_no_official']:.3f} of {out['ood_n']}{mark}")
+        if mark:  # the committed rule's confident bar on the new sitting
+            h = hedge_outcomes(val, m)
+            lines.append(f"  {'':36} confident bar {m.confident_bar:.3f}: {h['hedged']} of {h['in-domain answered']} "
+                         f"answered in-domain queries hedged ({h['hedged share']:.3f}; the rule allows "
+                         f"{HEDGE_SHARE:.0%} out of fold), out-of-domain and gibberish with no confident "
+                         f"official page {h['ood no confident official page']:.3f}")
     # The calibrator (the same for every rule; only the bar moves) at fixed
     # bars: the curve any rule's bar lies on.
     cells = []
@@ -833,10 +860,12 @@ def citizen_tables(records: list[dict]) -> dict:
     out["short"]["pinned"] = sum(1 for r in short if r.get("pinned"))
     out["pinned"] = {"in-domain": sum(1 for r in in_domain if r.get("pinned")),
                      "out-of-domain": sum(1 for r in records if not r["query"].relevant and r.get("pinned"))}
-    by_kind = {}
+    by_kind, hedged = {}, {}
     for r in in_domain:
         by_kind.setdefault(r["query"].kind, []).append(first_rank(r["results"], r["query"].relevant))
-    out["by_kind"] = {k: rank_metrics(v) for k, v in sorted(by_kind.items())}
+        hedged.setdefault(r["query"].kind, []).append(bool(r["results"]) and not r.get("certain", True))
+    out["by_kind"] = {k: {**rank_metrics(v), "hedged": sum(hedged[k]) / (len(hedged[k]) or 1)}
+                      for k, v in sorted(by_kind.items())}
     # abstention: "positive" = no official page shown
     groups = {"in-domain": [r for r in records if r["query"].relevant],
               "ood": [r for r in records if r["query"].kind == "ood"],
@@ -896,8 +925,8 @@ def report(evaluation: dict, semeval: dict, fit_report: dict | None, params: Fus
                 ("lexical", "dense", "rrf", "fused", "results") if how in t]
         rows = [(("RRF (old, equal weight)" if lbl == "rrf" else lbl), m) for lbl, m in rows]
         table(rows, ["n", "R@1", "R@5", "MRR@10", "best@1", "best MRR@10", "thread best@1", "thread best in top 5"])
-        md += ["API results by query kind:", ""]
-        table(list(t["by_kind"].items()), ["n", "R@1", "R@5", "MRR@10"])
+        md += ["API results by query kind (*hedged*: results shown under \"we are not sure\"):", ""]
+        table(list(t["by_kind"].items()), ["n", "R@1", "R@5", "MRR@10", "hedged"])
         sh = t.get("short")
         if sh:
             md += [f"Short in-domain queries (1-{SHORT_WORDS} content words; {sh['pinned']} of them answered with "
