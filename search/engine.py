@@ -73,6 +73,9 @@ class Response:
     # page answers) cleared the model's ``sure_bar``.  False with results:
     # shown hedged ("we are not sure these answer your question").
     certain: bool = False
+    # "Showing results for": the results are those of this correction of the
+    # typed query (``query`` stays what was typed); see SearchEngine.search.
+    corrected: str | None = None
     confidence: float = 0.0        # probability that the best candidate answers the query
     known: float = 0.0             # share of the query's word groups the index knows
     ranked: list[Result] = field(default_factory=list)   # every scored candidate, best first (bar not applied)
@@ -352,7 +355,7 @@ class SearchEngine:
     def search(self, query: str, k: int = 10, kinds: list[str] | None = None, *, mode: str = "hybrid",
                restrict: set[str] | None = None, prior: list[str] | None = None, rank_by: str | None = None,
                suggest: bool = True, dense_hits: list[tuple[str, float]] | None = None,
-               query_vector=None) -> Response:
+               query_vector=None, autocorrect: bool = True) -> Response:
         """The one search path (``/cari``, ``/api/v1/search``, similar
         questions and the benchmarks).
 
@@ -371,7 +374,13 @@ class SearchEngine:
         Best bets: pages a knowledge manager pinned to exactly this query
         (``pin_key``; see ``search.registry.pinned``) head ``ranked`` and
         ``results`` with ``pinned`` set and confidence 1, whatever the bar
-        says; every other result still has to clear it."""
+        says; every other result still has to clear it.
+
+        Typos: when "did you mean" has a suggestion, the typed query's
+        results are not certain (hedged or none) and the suggestion's are,
+        the suggestion's results are returned instead, with ``corrected``
+        set to it ("showing results for"); ``autocorrect=False`` (the
+        citizen asked for exactly what they typed) only suggests."""
         started = time.perf_counter()
         if prior is not None:
             restrict = set(prior)
@@ -573,8 +582,25 @@ class SearchEngine:
 
             response.did_you_mean = did_you_mean(self, cleaned, response, kinds)
             timings["suggest"] = (time.perf_counter() - t3) * 1000
+            if autocorrect and response.did_you_mean and not response.certain:
+                fixed = self._corrected(response, k, kinds)
+                if fixed is not None:  # the stages stay the typed search's; "suggest" now holds the second
+                    timings["suggest"] = (time.perf_counter() - t3) * 1000
+                    fixed.timings = timings
+                    response = fixed
         response.took_ms = (time.perf_counter() - started) * 1000
         return response
+
+    def _corrected(self, typed: Response, k: int, kinds: list[str]) -> Response | None:
+        """The suggestion's own results when they are certain (a second
+        lexical search and fusion; the typed query's vector is reused),
+        labelled as corrected; else None."""
+        fixed = self.search(typed.did_you_mean, k=k, kinds=kinds, mode=typed.mode, suggest=False,
+                            dense_hits=typed.dense_hits, query_vector=typed.query_vector)
+        if not fixed.certain:
+            return None
+        fixed.corrected, fixed.query = fixed.query, typed.query
+        return fixed
 
     @staticmethod
     def _pins(normalized: str, kinds: list[str]) -> list[str]:

@@ -5,7 +5,11 @@ the calibrated confidence bar: when nothing does, the API answers
 ``"results": []`` with ``"abstained": true`` and /cari says that no official
 page matches and what to do next.  Results that clear the bar but not the
 confident one (``"certain": false``) are shown as "possibly related" under
-a notice that we are not sure they answer the question."""
+a notice that we are not sure they answer the question.  A typo whose
+correction is answered with confidence, where the typed query is not, gets
+the correction's results ("showing results for", ``"corrected"``), with a
+way back to exactly what was typed (``persis=1`` on /cari, ``exact=1`` in
+the API)."""
 from __future__ import annotations
 
 import logging
@@ -53,7 +57,8 @@ def result_json(result) -> dict:
 @limited("search", methods=("GET",))
 def results():
     q = request.args.get("q", "")
-    response = engine().search(q, k=10) if q.strip() else None
+    exact = request.args.get("persis") == "1"  # "search for exactly what I typed": no correction
+    response = engine().search(q, k=10, autocorrect=not exact) if q.strip() else None
     if response is not None:
         response.results = filter_visible(current_user, response.results)
     search_id = _notify(q, response, "page") if response else None
@@ -87,12 +92,16 @@ def search_api():
     kinds = [t for t in request.args.get("types", "").split(",") if t]
     if any(t not in KINDS for t in kinds):
         return _bad(N_("types hanya boleh berisi service dan/atau question."))
+    exact = request.args.get("exact", "0")
+    if exact not in ("0", "1"):
+        return _bad(N_("exact harus 0 atau 1."))
     started = time.perf_counter()
-    response = engine().search(q, k=k, kinds=kinds or None)
+    response = engine().search(q, k=k, kinds=kinds or None, autocorrect=exact == "0")
     response.results = filter_visible(current_user, response.results)
     _notify(q, response, "api")
     out = jsonify({"query": response.query, "normalized": response.normalized, "mode": response.mode,
-                   "did_you_mean": response.did_you_mean, "abstained": response.abstained,
+                   "did_you_mean": response.did_you_mean, "corrected": response.corrected,
+                   "abstained": response.abstained,
                    "certain": response.certain and bool(response.results),
                    "official_match": response.official_match, "confidence": round(response.confidence, 4),
                    "results": [result_json(r) for r in response.results]})

@@ -98,7 +98,8 @@ def check_pages(browser, live, pages):
 
 def test_tap_targets_and_no_sideways_scroll_at_360(live, browser):
     viewport(browser, 360, 640)
-    check_pages(browser, live, ["/masuk", "/daftar", "/cari?q=ktp+hilang", "/hubungi?target=service:skck",
+    check_pages(browser, live, ["/masuk", "/daftar", "/cari?q=ktp+hilang", "/cari?q=sertifkat",
+                                "/cari?q=sertifkat&persis=1", "/hubungi?target=service:skck",
                                 "/layanan", "/kategori/kependudukan"])
     login(browser, live, "penanya")
     viewport(browser, 360, 640)

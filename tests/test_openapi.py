@@ -220,12 +220,15 @@ def test_search_responses_match(viewer):
     for q in ("asdfgh qwerty", "!!!"):
         data = check(c.get(path, query_string={"q": q}), "GET", path, 200)
         assert data["abstained"] and data["results"] == []
+    data = check(c.get(path, query_string={"q": "paspr", "exact": "1"}), "GET", path, 200)
+    assert data["did_you_mean"] == "paspor" and data["corrected"] is None
     data = check(c.get(path, query_string={"q": "paspr"}), "GET", path, 200)
-    assert data["did_you_mean"] == "paspor"
+    assert data["corrected"] == "paspor" and data["did_you_mean"] is None
     check(c.get(path, query_string={"q": "a" * 5000}), "GET", path, 200)
     for query in ({}, {"q": ""}, {"q": "   "}, {"q": "\x01\x02"}, {"q": "ktp", "k": "0"}, {"q": "ktp", "k": "51"},
                   {"q": "ktp", "k": "x"}, {"q": "ktp", "k": "-1"}, {"q": "ktp", "k": "１"},
-                  {"q": "ktp", "types": "halaman"}, {"q": "ktp", "types": "service,forum"}):
+                  {"q": "ktp", "types": "halaman"}, {"q": "ktp", "types": "service,forum"},
+                  {"q": "ktp", "exact": "2"}):
         body = check(c.get(path, query_string=query), "GET", path, 400)
         assert body["error"]["code"] == 400, query
 

@@ -79,9 +79,9 @@ def test_results_page_is_one_list(client):
 
 
 def test_did_you_mean_only_when_it_helps(client):
-    html = client.get("/cari?q=sertifkat").get_data(as_text=True)
-    assert "Mungkin maksud Anda" in html and "sertifikat" in html
-    assert client.get("/api/v1/search?q=paspr").get_json()["did_you_mean"] == "paspor"
+    html = client.get("/cari?q=sertifkat&persis=1").get_data(as_text=True)
+    assert "Mungkin maksud Anda" in html and "sertifikat" in html and "Menampilkan hasil untuk" not in html
+    assert client.get("/api/v1/search?q=paspr&exact=1").get_json()["did_you_mean"] == "paspor"
     # English words are never rewritten into other English words ...
     assert client.get("/api/v1/search?q=lost+id+card").get_json()["did_you_mean"] is None
     # ... a word the index does not know is not turned into a look-alike ...
@@ -99,6 +99,27 @@ def test_did_you_mean_only_when_it_helps(client):
         assert not is_indonesian_word(word) and _unknown(engine, word), word
     for q in ("selamat+pagi", "lisensi+menyetir+pertama", "ktp+pemula+sarat+nya+apa+aja"):
         assert client.get(f"/api/v1/search?q={q}").get_json()["did_you_mean"] is None, q
+
+
+def test_a_typo_gets_the_results_of_its_correction(client):
+    """"Showing results for": when the typed query is not answered with
+    confidence and its one-edit correction is, the correction's results are
+    shown, saying so, with a way back to exactly what was typed."""
+    typed = client.get("/api/v1/search?q=paspr&exact=1").get_json()
+    assert typed["corrected"] is None and typed["certain"] is False and typed["did_you_mean"] == "paspor"
+    data = client.get("/api/v1/search?q=paspr").get_json()
+    assert data["query"] == "paspr" and data["corrected"] == "paspor" and data["did_you_mean"] is None
+    assert data["certain"] is True and data["results"][0]["type"] == "service"
+    assert data["results"] == client.get("/api/v1/search?q=paspor").get_json()["results"]
+    html = client.get("/cari?q=sertifkat").get_data(as_text=True)
+    assert "Menampilkan hasil untuk" in html and "<strong>sertifikat</strong>" in html
+    assert 'href="/cari?q=sertifkat&amp;persis=1"' in html and "Mungkin maksud Anda" not in html
+    assert "Kami kurang yakin" not in html
+    # English words are never corrected, nor are queries already answered with confidence
+    for q in ("lost id card", "akta kelahrian anak", "perpanjang sim"):
+        assert client.get("/api/v1/search", query_string={"q": q}).get_json()["corrected"] is None, q
+    reply = client.get("/api/v1/search?q=paspr&exact=ya")
+    assert reply.status_code == 400 and "exact" in reply.get_json()["error"]["message"]
 
 
 def test_unexplained_counts_real_words_no_page_mentions(client):
