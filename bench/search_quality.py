@@ -217,8 +217,12 @@ def quora_corpus(name: str, pairs: list[tuple[str, str]], args, fusion, n_querie
 
 # ---------------------------------------------------------------- running queries
 
-def run(corpus: Corpus, set_name: str, mode: str = "hybrid", k: int = 10, use_prior: bool = True) -> list[dict]:
-    """Each query through SearchEngine.search; one record per query."""
+def run(corpus: Corpus, set_name: str, mode: str = "hybrid", k: int = 10, use_prior: bool = True,
+        autocorrect: bool = True) -> list[dict]:
+    """Each query through SearchEngine.search; one record per query.  The
+    fit collects its records with ``autocorrect=False``: the ranker and the
+    calibrators judge the typed query, as the engine does before it decides
+    whether to show a correction's results instead."""
     out = []
     with corpus.app.app_context():
         eng = corpus.app.extensions["search"]
@@ -226,7 +230,7 @@ def run(corpus: Corpus, set_name: str, mode: str = "hybrid", k: int = 10, use_pr
             t = time.perf_counter()
             resp = eng.search(q.text, k=k, kinds=q.kinds, mode=mode, restrict=q.restrict,
                               prior=q.prior if use_prior else None,
-                              suggest=q.restrict is None and q.kind not in ("quora",))
+                              suggest=q.restrict is None and q.kind not in ("quora",), autocorrect=autocorrect)
             ms = (time.perf_counter() - t) * 1000
             out.append({
                 "query": q, "mode": resp.mode, "ms": ms, "timings": resp.timings, "known": resp.known,
@@ -367,12 +371,12 @@ def main() -> None:
         register_pins(lambda key: [])
     if not args.no_fit:
         print("collecting tuning features ...", flush=True)
-        tuning = {"citizen": run(corpora["citizen"], "tuning"),
-                  "citizen-lexical": run(corpora["citizen"], "tuning", mode="lexical")}
+        tuning = {"citizen": run(corpora["citizen"], "tuning", autocorrect=False),
+                  "citizen-lexical": run(corpora["citizen"], "tuning", mode="lexical", autocorrect=False)}
         if "semeval-train" in corpora:
-            tuning["semeval"] = run(corpora["semeval-train"], "train")
+            tuning["semeval"] = run(corpora["semeval-train"], "train", autocorrect=False)
         if "quora-tune" in corpora:
-            tuning["quora"] = run(corpora["quora-tune"], "quora-tune")
+            tuning["quora"] = run(corpora["quora-tune"], "quora-tune", autocorrect=False)
         import pickle
 
         with open(datasets.CACHE / "tuning-records.pkl", "wb") as fh:  # for re-fitting without re-running

@@ -594,7 +594,12 @@ class SearchEngine:
     def _corrected(self, typed: Response, k: int, kinds: list[str]) -> Response | None:
         """The suggestion's own results when they are certain (a second
         lexical search and fusion; the typed query's vector is reused),
-        labelled as corrected; else None."""
+        labelled as corrected; else None (also when a corrected word is
+        short: ``search.suggest.safe_to_apply``)."""
+        from .suggest import safe_to_apply
+
+        if not safe_to_apply(typed.query, typed.did_you_mean):
+            return None
         fixed = self.search(typed.did_you_mean, k=k, kinds=kinds, mode=typed.mode, suggest=False,
                             dense_hits=typed.dense_hits, query_vector=typed.query_vector)
         if not fixed.certain:

@@ -25,6 +25,12 @@ from .analysis import STOPWORDS, is_indonesian_word, stem, words
 
 MARGIN = 0.15
 FLOOR = 0.5   # the corrected query must be more likely answered than not
+# Showing a correction's results instead of the typed query's (see
+# SearchEngine.search) needs every corrected word, as typed and as
+# corrected, to have at least this many letters: one edit to a word of four
+# is a different word as often as a typo ("pdam", the water utility, is one
+# edit from the abbreviation "pdm"; a tuning query, stop 27).
+AUTOCORRECT_LETTERS = 5
 ENGLISH = Path(__file__).with_name("data") / "english_words.txt.gz"
 
 
@@ -105,3 +111,13 @@ def did_you_mean(engine, cleaned: str, response, kinds: list[str] | None = None)
     if response.abstained or alternative.confidence >= response.confidence + MARGIN:
         return suggestion
     return None
+
+
+def safe_to_apply(typed: str, suggestion: str) -> bool:
+    """Whether a suggestion may replace the typed query's results: only
+    words changed, each long enough (``AUTOCORRECT_LETTERS``) on both sides."""
+    a, b = words(typed), words(suggestion)
+    if len(a) != len(b):
+        return False
+    changed = [(x, y) for x, y in zip(a, b) if x != y]
+    return bool(changed) and all(min(len(x), len(y)) >= AUTOCORRECT_LETTERS for x, y in changed)

@@ -118,6 +118,10 @@ def test_a_typo_gets_the_results_of_its_correction(client):
     # English words are never corrected, nor are queries already answered with confidence
     for q in ("lost id card", "akta kelahrian anak", "perpanjang sim"):
         assert client.get("/api/v1/search", query_string={"q": q}).get_json()["corrected"] is None, q
+    from search.suggest import safe_to_apply
+
+    assert safe_to_apply("perpanjng sim", "perpanjang sim") and safe_to_apply("paspr", "paspor")
+    assert not safe_to_apply("pdam", "pdm") and not safe_to_apply("ktp", "ktp")
     reply = client.get("/api/v1/search?q=paspr&exact=ya")
     assert reply.status_code == 400 and "exact" in reply.get_json()["error"]["message"]
 
