@@ -470,6 +470,8 @@ def curation_best_bets():
     from . import best_bets
 
     errors, values = {}, {}
+    if request.method == "GET":  # from the analytics content-gap tables: the query, ready to pin
+        values = {"query": request.args.get("kueri", "")[:best_bets.QUERY_CHARS]}
     if request.method == "POST":
         values = {k: request.form.get(k, "")[:best_bets.NOTE_CHARS + 100] for k in ("query", "slug", "note")}
         try:

@@ -99,7 +99,7 @@ def check_pages(browser, live, pages):
 def test_tap_targets_and_no_sideways_scroll_at_360(live, browser):
     viewport(browser, 360, 640)
     check_pages(browser, live, ["/masuk", "/daftar", "/cari?q=ktp+hilang", "/cari?q=sertifkat",
-                                "/cari?q=sertifkat&persis=1", "/hubungi?target=service:skck",
+                                "/cari?q=sertifkat&persis=1", "/cari?q=asdfgh", "/hubungi?target=service:skck",
                                 "/layanan", "/kategori/kependudukan"])
     login(browser, live, "penanya")
     viewport(browser, 360, 640)
@@ -113,6 +113,8 @@ def test_tap_targets_and_no_sideways_scroll_at_360(live, browser):
     viewport(browser, 360, 640)
     check_pages(browser, live, ["/kelola", "/kelola/layanan/skck/sunting", "/kelola/regulasi", "/kelola/analitik",
                                 "/kelola/pencarian", "/jawaban/2/promosikan", "/agen"])
+    browser.get(live + "/kelola/analitik")  # the content-gap rows' "pin a page" links were among those checked
+    assert "/kelola/pencarian?kueri=asdfgh#tambah-h" in browser.page_source
 
 
 def test_menu_folds_on_phones_and_shows_on_desktop(live, browser):

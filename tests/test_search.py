@@ -709,6 +709,12 @@ def test_a_query_between_the_bars_is_shown_hedged(app, client, make_user):
     assert "Pencarian yang kurang yakin terjawab" in html
     section = html[html.index("Pencarian yang kurang yakin terjawab"):]
     assert "paspor hilang" in section[:section.index("</section>")]
+    # each content-gap query leads to the best-bet form with the query filled in
+    assert 'href="/kelola/pencarian?kueri=paspor+hilang#tambah-h"' in section[:section.index("</section>")]
+    form = km.get("/kelola/pencarian?kueri=paspor+hilang").get_data(as_text=True)
+    assert 'id="query" name="query" type="text" maxlength="120" value="paspor hilang"' in form
+    long = km.get("/kelola/pencarian", query_string={"kueri": "x" * 5000})
+    assert long.status_code == 200 and 'value="' + "x" * 120 + '"' in long.get_data(as_text=True)
     csv = km.get("/kelola/analitik/kurang-yakin.csv?dari=2026-01-01&sampai=2030-01-01").get_data(as_text=True)
     assert csv.splitlines()[:2] == ["kueri,jumlah", "paspor hilang,2"]
 
