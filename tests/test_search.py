@@ -696,12 +696,18 @@ def test_a_query_between_the_bars_is_shown_hedged(app, client, make_user):
         assert "Belum ada halaman resmi yang cocok" not in page
         gib = client.get("/api/v1/search?q=asdfgh").get_json()
         assert gib["abstained"] is True and gib["certain"] is False
+        english = client.get("/cari?q=paspor+hilang&lang=en").get_data(as_text=True)
+        assert "We are not sure these results answer your question" in english
+        assert "Possibly related" in english and "Not what you were looking for?" in english
     finally:
         eng.fusion = saved
     with app.app_context():
-        rows = [(r.query, r.uncertain, r.result_count) for r in db.session.scalars(sa.select(SearchLog))]
-    assert ("paspor hilang", True, rows[-2][2]) in rows and rows[-2][2] > 0
-    assert ("paspor hilang", False, rows[0][2]) == rows[0]
+        rows = [(r.query, r.uncertain, r.result_count)
+                for r in db.session.scalars(sa.select(SearchLog).order_by(SearchLog.id))]
+    # two confident searches first, then three hedged ones (API, page, English page)
+    assert [(q, u) for q, u, n in rows if q == "paspor hilang"] == [("paspor hilang", False)] * 2 + [
+        ("paspor hilang", True)] * 3
+    assert all(n > 0 for q, u, n in rows if q == "paspor hilang")
     assert ("asdfgh", False, 0) in rows  # abstained: the zero-result table, not this one
     make_user("u_km", role=Role.KNOWLEDGE_MANAGER)
     km = login_client(app, "u_km")
@@ -716,7 +722,7 @@ def test_a_query_between_the_bars_is_shown_hedged(app, client, make_user):
     long = km.get("/kelola/pencarian", query_string={"kueri": "x" * 5000})
     assert long.status_code == 200 and 'value="' + "x" * 120 + '"' in long.get_data(as_text=True)
     csv = km.get("/kelola/analitik/kurang-yakin.csv?dari=2026-01-01&sampai=2030-01-01").get_data(as_text=True)
-    assert csv.splitlines()[:2] == ["kueri,jumlah", "paspor hilang,2"]
+    assert csv.splitlines()[:2] == ["kueri,jumlah", "paspor hilang,3"]
 
 
 def test_a_best_bet_is_always_certain(app, client):
