@@ -48,7 +48,7 @@ def log_search(query: str, response, source: str = "page") -> str | None:
         return None
     key = secrets.token_urlsafe(12)
     abstained = bool(getattr(response, "abstained", False))
-    uncertain = bool(response.results) and not abstained and not getattr(response, "certain", True)
+    uncertain = bool(getattr(response, "hedged", False))
     _buffer().record(SearchLog.__table__, key=key, query=cleaned.lower(),
                      normalized=redact(response.normalized[:400])[:400],
                      result_count=0 if abstained else len(response.results), abstained=abstained,

@@ -513,11 +513,13 @@ def abstention_outcomes(records: list[dict], models: list[Model], bar: float, re
             "ood_no_official": ood_clear / (ood_n or 1), "ood_n": ood_n}
 
 
-def choose_bar(records: list[dict], models: list[Model], tolerance: int = 1) -> tuple[float, float, list]:
+def choose_bar(records: list[dict], models: list[Model], tolerance: int = 1,
+               cache: dict | None = None) -> tuple[float, float, list]:
     """The result bar: the highest that loses no in-domain query from
     recall@5; then the query bar: the highest that loses at most
-    ``tolerance`` more."""
-    cache: dict = {}
+    ``tolerance`` more.  ``cache``: each record's ``apply`` outcome, filled
+    here (the confident bar reads it again)."""
+    cache = {} if cache is None else cache
     base = abstention_outcomes(records, models, 0.0, 0.0, cache)
     result_bar = 0.0
     for i in range(0, 100):
@@ -536,14 +538,14 @@ def choose_bar(records: list[dict], models: list[Model], tolerance: int = 1) -> 
     return best, result_bar, curve
 
 
-def _answered_probabilities(records: list[dict], models: list[Model], bar: float,
-                            result_bar: float) -> tuple[list[float], list[float], int]:
+def _answered_probabilities(records: list[dict], models: list[Model], bar: float, result_bar: float,
+                            cache: dict | None = None) -> tuple[list[float], list[float], int]:
     """P(answered) of the in-domain queries the bars answer (relevant page in
     the top 5), of the out-of-domain and gibberish queries shown an official
-    page, and how many of the latter there are."""
+    page, and how many of the latter there are.  ``cache``: as choose_bar's."""
     answered, ood_official, ood_n = [], [], 0
-    for rec, model in zip(records, models):
-        order, in_domain, probs = apply(model, rec)
+    for i, (rec, model) in enumerate(zip(records, models)):
+        order, in_domain, probs = cache[i] if cache and i in cache else apply(model, rec)
         shown = [d for d, p in zip(order, probs) if p >= result_bar][:10] if in_domain >= bar else []
         if rec["query"].relevant:
             if first_rank(shown, rec["query"].relevant, 5):
@@ -564,12 +566,12 @@ def _hedge_stats(answered: list[float], ood_official: list[float], ood_n: int, s
 
 
 def choose_sure_bar(records: list[dict], models: list[Model], bar: float, result_bar: float,
-                    share: float = HEDGE_SHARE) -> tuple[float, dict]:
+                    share: float = HEDGE_SHARE, cache: dict | None = None) -> tuple[float, dict]:
     """The confident bar: the highest (at least ``bar``) below which at most
     ``share`` of the in-domain queries answered at the bars fall; with the
     out-of-fold outcomes at it (in-domain answered but hedged; out-of-domain
     and gibberish queries shown an official page with confidence)."""
-    answered, ood_official, ood_n = _answered_probabilities(records, models, bar, result_bar)
+    answered, ood_official, ood_n = _answered_probabilities(records, models, bar, result_bar, cache)
     sure = bar
     for i in range(0, 200):
         b = i / 200
@@ -711,9 +713,11 @@ def _fit_calibrated(sets, citizen, features, calib_features, lam, lam_q=1e-3, fo
                                    lam_q)
     ordered = [r for f in range(len(folds)) for r in folds[f]]
     models = [oof_models[f] for f in range(len(folds)) for _ in folds[f]]
-    bar, result_bar, curve = choose_bar(ordered, models, BAR_TOLERANCE if tolerance is None else tolerance)
+    outcomes: dict = {}  # each record's apply() under its out-of-fold model, shared by the bars
+    bar, result_bar, curve = choose_bar(ordered, models, BAR_TOLERANCE if tolerance is None else tolerance,
+                                        outcomes)
     model.bar, model.result_bar = bar, result_bar
-    model.sure_bar, sure_oof = choose_sure_bar(ordered, models, bar, result_bar)
+    model.sure_bar, sure_oof = choose_sure_bar(ordered, models, bar, result_bar, cache=outcomes)
     oof_rank = {}
     for name, recs in sets.items():
         if recs is citizen:

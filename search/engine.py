@@ -85,6 +85,12 @@ class Response:
     query_vector: object = None                            # the query's e5 vector (numpy), when it was encoded
 
     @property
+    def hedged(self) -> bool:
+        """Results are shown, but not as a confident answer ("we are not
+        sure"); asked after the views' visibility filter."""
+        return bool(self.results) and not self.certain
+
+    @property
     def official_match(self) -> bool:
         """Whether an official page cleared the bar (False: a content gap)."""
         return any(r.kind == "service" for r in self.results)
@@ -578,34 +584,20 @@ class SearchEngine:
                             dense_hits=dense_list if "dense" in used else None,
                             query_vector=qvec if "dense" in used else None)
         if suggest and not rank_by and restrict is None:
-            from .suggest import did_you_mean
+            from .suggest import did_you_mean, safe_to_apply
 
-            response.did_you_mean = did_you_mean(self, cleaned, response, kinds)
+            # the suggestion's own search (it reuses the typed query's vector)
+            # holds k results when it may be shown instead of the typed query's
+            correcting = autocorrect and not response.certain
+            response.did_you_mean, fixed = did_you_mean(self, cleaned, response, kinds, k=k if correcting else 1)
             timings["suggest"] = (time.perf_counter() - t3) * 1000
-            if autocorrect and response.did_you_mean and not response.certain:
-                fixed = self._corrected(response, k, kinds)
-                if fixed is not None:  # the stages stay the typed search's; "suggest" now holds the second
-                    timings["suggest"] = (time.perf_counter() - t3) * 1000
-                    fixed.timings = timings
-                    response = fixed
+            if (correcting and fixed is not None and fixed.certain
+                    and safe_to_apply(response.query, response.did_you_mean)):
+                fixed.corrected, fixed.query = fixed.query, response.query
+                fixed.timings = timings  # the stages stay the typed search's; "suggest" holds the second
+                response = fixed
         response.took_ms = (time.perf_counter() - started) * 1000
         return response
-
-    def _corrected(self, typed: Response, k: int, kinds: list[str]) -> Response | None:
-        """The suggestion's own results when they are certain (a second
-        lexical search and fusion; the typed query's vector is reused),
-        labelled as corrected; else None (also when a corrected word is
-        short: ``search.suggest.safe_to_apply``)."""
-        from .suggest import safe_to_apply
-
-        if not safe_to_apply(typed.query, typed.did_you_mean):
-            return None
-        fixed = self.search(typed.did_you_mean, k=k, kinds=kinds, mode=typed.mode, suggest=False,
-                            dense_hits=typed.dense_hits, query_vector=typed.query_vector)
-        if not fixed.certain:
-            return None
-        fixed.corrected, fixed.query = fixed.query, typed.query
-        return fixed
 
     @staticmethod
     def _pins(normalized: str, kinds: list[str]) -> list[str]:

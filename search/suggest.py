@@ -92,25 +92,29 @@ def correction(engine, word: str) -> str | None:
     return None
 
 
-def did_you_mean(engine, cleaned: str, response, kinds: list[str] | None = None) -> str | None:
+def did_you_mean(engine, cleaned: str, response, kinds: list[str] | None = None, k: int = 1):
+    """The suggestion for the typed query ``cleaned`` (whose search is
+    ``response``) and the suggestion's own search with ``k`` results, which
+    SearchEngine.search shows instead when it is certain and the typed one
+    is not; (None, None) when there is nothing to suggest."""
     changed, out = False, []
     for word in words(cleaned):
         fixed = correction(engine, word) if _unknown(engine, word) else None
         out.append(fixed or word)
         changed = changed or fixed is not None
     if not changed:
-        return None
+        return None, None
     suggestion = " ".join(out)
     # The correction changes a word or two: its dense side is the typed
     # query's (e5 reads through typos), so only the lexical side is run
     # again and the second search costs no second encoding.
-    alternative = engine.search(suggestion, k=1, kinds=kinds, mode=response.mode, suggest=False,
+    alternative = engine.search(suggestion, k=k, kinds=kinds, mode=response.mode, suggest=False,
                                 dense_hits=response.dense_hits, query_vector=response.query_vector)
     if alternative.abstained or alternative.confidence < FLOOR:
-        return None
+        return None, None
     if response.abstained or alternative.confidence >= response.confidence + MARGIN:
-        return suggestion
-    return None
+        return suggestion, alternative
+    return None, None
 
 
 def safe_to_apply(typed: str, suggestion: str) -> bool:
