@@ -69,11 +69,15 @@ class Normalizer:
     def for_encoder(self, text: str) -> str:
         return encoder_text(self.segments(text))
 
-    def knows(self, word: str) -> bool:
-        """Whether the map has an entry containing this word (in any phrase)."""
+    def vocabulary(self) -> frozenset[str]:
+        """Every word of every phrase the map reads."""
         if self._words is None:
             self._words = frozenset(w for key in self.phrases for w in key)
-        return word in self._words
+        return self._words
+
+    def knows(self, word: str) -> bool:
+        """Whether the map has an entry containing this word (in any phrase)."""
+        return word in self.vocabulary()
 
 
 def meaning(segments: list[tuple[str, str]]) -> str:

@@ -5,9 +5,10 @@ index, not the normalization map (any word of any phrase), not the English
 word list (``data/english_words.txt.gz``), not Sastrawi's dictionary of
 Indonesian root words (a real word such as "selamat", "menyetir" or "liga"
 is never "corrected" into a look-alike the index happens to hold), and it
-is at least four letters long.  Its correction comes from the index's own spelling field, must be a
-plausible typo (one edit, two for words of nine letters or more) and must
-not itself be an English-only word.  Then the corrected query is searched,
+is at least four letters long.  Its correction comes from the index's own spelling field (and
+must not be an English-only word there) or else from the English words of
+the normalization map (the map reads them), and must be a plausible typo
+(one edit, two for words of nine letters or more).  Then the corrected query is searched,
 and the suggestion is shown only when it has clearly more evidence than
 what the citizen typed: the corrected query clears the confidence bar, its
 confidence is at least ``FLOOR`` and beats the original's by at least
@@ -80,15 +81,62 @@ def unexplained(engine, query_words: list[str]) -> float:
     return sum(1 for w in query_words if is_indonesian_word(w) and unseen(engine, w)) / len(query_words)
 
 
+def _deletes(word: str, depth: int) -> set[str]:
+    """The word with up to ``depth`` letters deleted (itself included)."""
+    out, frontier = {word}, {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))}
+        out |= frontier
+    return out
+
+
+def _english_map_words(normalizer) -> dict[str, set[str]]:
+    """The English words of the normalization map (four letters or more),
+    indexed by every form with up to two letters deleted: a word within two
+    edits of one of them shares such a form with it (symmetric deletion), so
+    a lookup costs a few dozen dictionary reads, not an edit distance per
+    word of the map.  Built once per map."""
+    index = getattr(normalizer, "_english_typo_index", None)
+    if index is None:
+        english = english_words()
+        index = {}
+        for known in normalizer.vocabulary():
+            if len(known) >= 4 and known in english:
+                for form in _deletes(known, 2):
+                    index.setdefault(form, set()).add(known)
+        normalizer._english_typo_index = index
+    return index
+
+
 def correction(engine, word: str) -> str | None:
+    """The closest plausible correction of an unknown word (one edit, two
+    from nine letters): the index's spelling suggestion, unless it is an
+    English word; or else an English word of the normalization map, which
+    the map reads ("birth certificat" -> "certificate", "lisence" ->
+    "licence").  Only English words of the map: its Indonesian keys are
+    mostly casual forms, and an unknown casual word is more often another
+    casual form than a typo ("pindahin" is not "pindahan").  Two map words
+    equally close: none."""
     english = english_words()
+    allowed = 2 if len(word) >= 9 else 1
     for kind in ("service", "question"):
         suggestion = engine.lexicals[kind].suggest(word)
         if not suggestion or suggestion == word or suggestion in english:
             continue
-        allowed = 2 if len(word) >= 9 else 1
         if edit_distance(word, suggestion) <= allowed:
             return suggestion
+    index = _english_map_words(engine.normalizer)
+    near: dict[int, set[str]] = {}
+    for form in _deletes(word, allowed):
+        for known in index.get(form, ()):
+            if known != word and known not in near.get(1, ()) and known not in near.get(2, ()):
+                distance = edit_distance(word, known)
+                if distance <= allowed:
+                    near.setdefault(distance, set()).add(known)
+    if near:
+        closest = near[min(near)]
+        if len(closest) == 1:
+            return next(iter(closest))
     return None
 
 
