@@ -299,7 +299,9 @@ PROFILE_LOSSES = 5
 # qualifying set refusing the largest mean share of their out-of-domain and
 # gibberish queries wins.  Stop 25: the out-of-fold profile alone chose
 # sets that lost 8 to 14 in-domain queries on files written later.
-FORWARD_SITTINGS = ("tuning_more", "tuning_fresh", "tuning_short")
+# Stop 28 added the two files written that day (tuning_voice, tuning_desk) as
+# sittings and forward-validation files, decided before any figure with them.
+FORWARD_SITTINGS = ("tuning_more", "tuning_fresh", "tuning_short", "tuning_voice", "tuning_desk")
 FORWARD_LOSS_SHARE = 0.01
 
 
@@ -743,7 +745,7 @@ def _fit_calibrated(sets, citizen, features, calib_features, lam, lam_q=1e-3, fo
 
 # Query files in the order they were written; the bar check fits on the
 # sittings before the one it validates on.
-SITTINGS = ("dev_queries", "tuning_extra", "tuning_more", "tuning_fresh", "tuning_short")
+SITTINGS = ("dev_queries", "tuning_extra", "tuning_more", "tuning_fresh", "tuning_short", "tuning_voice", "tuning_desk")
 
 
 def bar_scheme_check(tuning: dict[str, list[dict]], validate: str = "tuning_more") -> list[str]:

@@ -64,8 +64,12 @@ QUORA_TUNE = 1000
 # The citizen TUNING queries (fitted on, cross-validated); the held-out set is heldout_queries.yml.
 # tuning_more*.yml and tuning_fresh.yml were written on 2026-11-26 by helper sessions that never saw the
 # held-out file (tuning_fresh.yml: 151 in-domain, 110 out-of-domain or gibberish, many described situations).
+# tuning_voice.yml (phone users: casual, regional words, short lookups) and tuning_desk.yml (situations written as
+# to a help desk, foreigners and the diaspora) were written on 2026-11-27 (stop 28) by two more helper sessions
+# that never saw the held-out file: 254 in-domain and 182 out-of-domain or gibberish queries between them, every
+# service page a best answer somewhere.
 TUNING_FILES = ("dev_queries.yml", "tuning_extra.yml", "tuning_more.yml", "tuning_more_ood.yml", "tuning_fresh.yml",
-                "tuning_short.yml")
+                "tuning_short.yml", "tuning_voice.yml", "tuning_desk.yml")
 SEMEVAL_BODY_CHARS = 500  # related-question bodies are cut here (encoding cost on 2 shared cores)
 
 
@@ -339,7 +343,7 @@ def main() -> None:
                              "search_quality_no_best_bets.md/json instead of search_quality.md/json")
     parser.add_argument("--bar-check", action="store_true",
                         help="from the cached tuning records: do the bar rules hold on each later tuning sitting "
-                             "(tuning_more*, tuning_fresh, tuning_short) when fitted on the earlier ones? (no held-out data, "
+                             "(tuning_more*, tuning_fresh, tuning_short, tuning_voice, tuning_desk) when fitted on the earlier ones? (no held-out data, "
                              "writes nothing)")
     args = parser.parse_args()
     if args.bar_check:

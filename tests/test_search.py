@@ -86,8 +86,16 @@ def test_did_you_mean_only_when_it_helps(client):
     assert client.get("/api/v1/search?q=lost+id+card").get_json()["did_you_mean"] is None
     # ... a word the index does not know is not turned into a look-alike ...
     assert client.get("/api/v1/search?q=kartu+prakerja").get_json()["did_you_mean"] is None
-    # ... and a query that already finds its page gets no suggestion.
-    assert client.get("/api/v1/search?q=akta+kelahrian+anak").get_json()["did_you_mean"] is None
+    # ... a query whose words are all known gets none, and a suggestion for a query that already
+    # finds its page must carry clearly more confidence than what was typed (MARGIN).
+    from search.suggest import MARGIN
+
+    assert client.get("/api/v1/search?q=akta+kelahiran+anak").get_json()["did_you_mean"] is None
+    typed = client.get("/api/v1/search?q=akta+kelahrian+anak&exact=1").get_json()
+    assert typed["results"] and typed["corrected"] is None
+    if typed["did_you_mean"]:
+        fixed = client.get("/api/v1/search", query_string={"q": typed["did_you_mean"]}).get_json()
+        assert fixed["confidence"] >= typed["confidence"] + MARGIN - 1e-6
     # Real Indonesian words are never "corrected" into a look-alike the index holds.
     from search.analysis import is_indonesian_word
     from search.suggest import _unknown
