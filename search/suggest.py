@@ -5,10 +5,11 @@ index, not the normalization map (any word of any phrase), not the English
 word list (``data/english_words.txt.gz``), not Sastrawi's dictionary of
 Indonesian root words (a real word such as "selamat", "menyetir" or "liga"
 is never "corrected" into a look-alike the index happens to hold), and it
-is at least four letters long.  Its correction comes from the index's own spelling field (and
-must not be an English-only word there) or else from the English words of
-the normalization map (the map reads them), and must be a plausible typo
-(one edit, two for words of nine letters or more).  Then the corrected query is searched,
+is at least four letters long.  Its correction comes from the index's
+own spelling field (and must not be an English-only word there) or else
+from the English words of the normalization map (the map reads them), and
+must be a plausible typo (one edit, two for words of nine letters or
+more).  Then the corrected query is searched,
 and the suggestion is shown only when it has clearly more evidence than
 what the citizen typed: the corrected query clears the confidence bar, its
 confidence is at least ``FLOOR`` and beats the original's by at least
@@ -90,22 +91,24 @@ def _deletes(word: str, depth: int) -> set[str]:
     return out
 
 
-def _english_map_words(normalizer) -> dict[str, set[str]]:
+def _english_map_words(normalizer) -> tuple[dict[str, set[str]], int]:
     """The English words of the normalization map (four letters or more),
     indexed by every form with up to two letters deleted: a word within two
     edits of one of them shares such a form with it (symmetric deletion), so
     a lookup costs a few dozen dictionary reads, not an edit distance per
-    word of the map.  Built once per map."""
-    index = getattr(normalizer, "_english_typo_index", None)
-    if index is None:
+    word of the map; and the longest such word.  Built once per map."""
+    built = getattr(normalizer, "_english_typo_index", None)
+    if built is None:
         english = english_words()
-        index = {}
+        index: dict[str, set[str]] = {}
+        longest = 0
         for known in normalizer.vocabulary():
             if len(known) >= 4 and known in english:
+                longest = max(longest, len(known))
                 for form in _deletes(known, 2):
                     index.setdefault(form, set()).add(known)
-        normalizer._english_typo_index = index
-    return index
+        built = normalizer._english_typo_index = (index, longest)
+    return built
 
 
 def correction(engine, word: str) -> str | None:
@@ -125,11 +128,15 @@ def correction(engine, word: str) -> str | None:
             continue
         if edit_distance(word, suggestion) <= allowed:
             return suggestion
-    index = _english_map_words(engine.normalizer)
+    index, longest = _english_map_words(engine.normalizer)
+    if len(word) > longest + allowed:  # nothing that long is within reach (and a pasted blob costs nothing)
+        return None
     near: dict[int, set[str]] = {}
+    seen: set[str] = {word}
     for form in _deletes(word, allowed):
         for known in index.get(form, ()):
-            if known != word and known not in near.get(1, ()) and known not in near.get(2, ()):
+            if known not in seen:
+                seen.add(known)
                 distance = edit_distance(word, known)
                 if distance <= allowed:
                     near.setdefault(distance, set()).add(known)
