@@ -102,7 +102,7 @@ def search_api():
     out = jsonify({"query": response.query, "normalized": response.normalized, "mode": response.mode,
                    "did_you_mean": response.did_you_mean, "corrected": response.corrected,
                    "abstained": response.abstained,
-                   "certain": bool(response.results) and not response.hedged,
+                   "certain": bool(response.results) and response.certain,
                    "official_match": response.official_match, "confidence": round(response.confidence, 4),
                    "results": [result_json(r) for r in response.results]})
     # Where the time went, for operators and bench/search_latency.py: the
