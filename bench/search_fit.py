@@ -94,6 +94,14 @@ FOLDS = 5
 # One right answer in twenty shown with a hedge costs a citizen a second
 # look; an unrelated query shown as "the answer" costs trust.
 HEDGE_SHARE = 0.05
+# Count the engine's corrections when the bars are chosen (stop 29): a typo
+# query ("perpanjng sim") whose own P(answered) is low is shown its
+# correction's results when that search is certain (SearchEngine.search), so
+# it is not lost to the bar, and an out-of-domain query whose correction is
+# certain shows that correction's pages.  Before, the zero-loss rule counted
+# such typo queries as lost and held the bar down.  Needs records with
+# ``fixed`` (bench/search_quality.run); set before any held-out figure.
+CORRECTIONS = True
 
 
 # ---------------------------------------------------------------- orders and metrics
@@ -492,48 +500,74 @@ def apply(model: Model, rec: dict) -> tuple[list[str], float, list[float]]:
     return [t[2] for t in scored], in_domain, [t[3] for t in scored]
 
 
+def _applied(model: Model, rec: dict, cache: dict | None, key) -> tuple[list[str], float, list[float]]:
+    if cache is not None and key in cache:
+        return cache[key]
+    out = apply(model, rec)
+    if cache is not None:
+        cache[key] = out
+    return out
+
+
+def shown(model: Model, rec: dict, bar: float, result_bar: float, sure: float | None = None,
+          cache: dict | None = None, key: int = 0) -> tuple[list[str], float]:
+    """What the engine shows for a record under a model and bars, and the
+    P(answered) it shows it with: the typed query's results, or, when the
+    typed query is not certain (nothing shown, or P below ``sure``) and the
+    correction the engine offers for it (``rec["fixed"]``: a did-you-mean
+    safe to apply) is certain (results, and P at least ``sure``), the
+    correction's results, as SearchEngine.search does.  ``sure=None``
+    leaves corrections out.  ``cache``: each record's ``apply`` outcomes
+    under its model, by ``key``."""
+    order, in_domain, probs = _applied(model, rec, cache, key)
+    typed = [d for d, p in zip(order, probs) if p >= result_bar][:10] if in_domain >= bar else []
+    fixed = rec.get("fixed")
+    if sure is not None and fixed is not None and (not typed or in_domain < sure):
+        f_order, f_in_domain, f_probs = _applied(model, fixed, cache, ("fixed", key))
+        corrected = [d for d, p in zip(f_order, f_probs) if p >= result_bar][:10] if f_in_domain >= bar else []
+        if corrected and f_in_domain >= max(sure, bar):
+            return corrected, f_in_domain
+    return typed, in_domain
+
+
 def abstention_outcomes(records: list[dict], models: list[Model], bar: float, result_bar: float = 0.0,
-                        cache: dict | None = None) -> dict:
-    """In-domain recall@5 with the bars, and out-of-domain "no official page" share."""
+                        cache: dict | None = None, sure: float | None = None) -> dict:
+    """In-domain recall@5 with the bars, and out-of-domain "no official page"
+    share (``sure``: with the corrections the engine shows, see ``shown``)."""
     id_hits = id_n = ood_clear = ood_n = 0
     for i, (rec, model) in enumerate(zip(records, models)):
-        if cache is not None and i in cache:
-            order, in_domain, probs = cache[i]
-        else:
-            order, in_domain, probs = apply(model, rec)
-            if cache is not None:
-                cache[i] = (order, in_domain, probs)
-        shown = [d for d, p in zip(order, probs) if p >= result_bar][:10] if in_domain >= bar else []
+        results, _ = shown(model, rec, bar, result_bar, sure, cache, i)
         q = rec["query"]
         if q.relevant:
             id_n += 1
-            id_hits += bool(first_rank(shown, q.relevant, 5))
+            id_hits += bool(first_rank(results, q.relevant, 5))
         else:
             ood_n += 1
-            ood_clear += not any(d.startswith("service:") for d in shown)
+            ood_clear += not any(d.startswith("service:") for d in results)
     return {"id_recall5": id_hits / (id_n or 1), "id_hits": id_hits, "id_n": id_n,
             "ood_no_official": ood_clear / (ood_n or 1), "ood_n": ood_n}
 
 
 def choose_bar(records: list[dict], models: list[Model], tolerance: int = 1,
-               cache: dict | None = None) -> tuple[float, float, list]:
+               cache: dict | None = None, sure: float | None = None) -> tuple[float, float, list]:
     """The result bar: the highest that loses no in-domain query from
     recall@5; then the query bar: the highest that loses at most
     ``tolerance`` more.  ``cache``: each record's ``apply`` outcome, filled
-    here (the confident bar reads it again)."""
+    here (the confident bar reads it again); ``sure``: count what the
+    engine's corrections show (see ``shown``)."""
     cache = {} if cache is None else cache
-    base = abstention_outcomes(records, models, 0.0, 0.0, cache)
+    base = abstention_outcomes(records, models, 0.0, 0.0, cache, sure)
     result_bar = 0.0
     for i in range(0, 100):
         rb = i / 200
-        if abstention_outcomes(records, models, 0.0, rb, cache)["id_hits"] >= base["id_hits"]:
+        if abstention_outcomes(records, models, 0.0, rb, cache, sure)["id_hits"] >= base["id_hits"]:
             result_bar = rb
         else:
             break
     curve, best = [], 0.0
     for i in range(0, 200):
         bar = i / 200
-        out = abstention_outcomes(records, models, bar, result_bar, cache)
+        out = abstention_outcomes(records, models, bar, result_bar, cache, sure)
         curve.append((bar, out["id_recall5"], out["ood_no_official"]))
         if out["id_hits"] >= base["id_hits"] - tolerance:
             best = bar
@@ -541,20 +575,21 @@ def choose_bar(records: list[dict], models: list[Model], tolerance: int = 1,
 
 
 def _answered_probabilities(records: list[dict], models: list[Model], bar: float, result_bar: float,
-                            cache: dict | None = None) -> tuple[list[float], list[float], int]:
+                            cache: dict | None = None, sure: float | None = None
+                            ) -> tuple[list[float], list[float], int]:
     """P(answered) of the in-domain queries the bars answer (relevant page in
     the top 5), of the out-of-domain and gibberish queries shown an official
-    page, and how many of the latter there are.  ``cache``: as choose_bar's."""
+    page, and how many of the latter there are.  ``cache`` and ``sure``: as
+    choose_bar's."""
     answered, ood_official, ood_n = [], [], 0
     for i, (rec, model) in enumerate(zip(records, models)):
-        order, in_domain, probs = cache[i] if cache and i in cache else apply(model, rec)
-        shown = [d for d, p in zip(order, probs) if p >= result_bar][:10] if in_domain >= bar else []
+        results, in_domain = shown(model, rec, bar, result_bar, sure, cache, i)
         if rec["query"].relevant:
-            if first_rank(shown, rec["query"].relevant, 5):
+            if first_rank(results, rec["query"].relevant, 5):
                 answered.append(in_domain)
         else:
             ood_n += 1
-            if any(d.startswith("service:") for d in shown):
+            if any(d.startswith("service:") for d in results):
                 ood_official.append(in_domain)
     return answered, ood_official, ood_n
 
@@ -568,12 +603,16 @@ def _hedge_stats(answered: list[float], ood_official: list[float], ood_n: int, s
 
 
 def choose_sure_bar(records: list[dict], models: list[Model], bar: float, result_bar: float,
-                    share: float = HEDGE_SHARE, cache: dict | None = None) -> tuple[float, dict]:
+                    share: float = HEDGE_SHARE, cache: dict | None = None,
+                    corrections_at: float | None = None) -> tuple[float, dict]:
     """The confident bar: the highest (at least ``bar``) below which at most
     ``share`` of the in-domain queries answered at the bars fall; with the
     out-of-fold outcomes at it (in-domain answered but hedged; out-of-domain
-    and gibberish queries shown an official page with confidence)."""
-    answered, ood_official, ood_n = _answered_probabilities(records, models, bar, result_bar, cache)
+    and gibberish queries shown an official page with confidence).
+    ``corrections_at``: the confident bar the engine's corrections are
+    judged with (see ``shown``)."""
+    answered, ood_official, ood_n = _answered_probabilities(records, models, bar, result_bar, cache,
+                                                            corrections_at)
     sure = bar
     for i in range(0, 200):
         b = i / 200
@@ -587,7 +626,8 @@ def hedge_outcomes(records: list[dict], model: Model) -> dict:
     in-domain queries its confident bar hedges, and how many out-of-domain
     and gibberish queries it shows an official page with confidence."""
     answered, ood_official, ood_n = _answered_probabilities(records, [model] * len(records), model.bar,
-                                                            model.result_bar)
+                                                            model.result_bar, None,
+                                                            model.confident_bar if CORRECTIONS else None)
     return _hedge_stats(answered, ood_official, ood_n, model.confident_bar)
 
 
@@ -627,7 +667,9 @@ def sitting_split(citizen: list[dict], validate: str) -> tuple[list[dict], list[
 def on_sitting(model: Model, val: list[dict]) -> tuple[dict, dict]:
     """A model applied to a later sitting's queries: without any bar, and with its own bars."""
     models = [model] * len(val)
-    return abstention_outcomes(val, models, 0.0, 0.0), abstention_outcomes(val, models, model.bar, model.result_bar)
+    sure = model.confident_bar if CORRECTIONS else None
+    return (abstention_outcomes(val, models, 0.0, 0.0, None, sure),
+            abstention_outcomes(val, models, model.bar, model.result_bar, None, sure))
 
 
 def forward_check(sets: dict[str, list[dict]], citizen: list[dict], features: list[str], lam: float,
@@ -716,10 +758,23 @@ def _fit_calibrated(sets, citizen, features, calib_features, lam, lam_q=1e-3, fo
     ordered = [r for f in range(len(folds)) for r in folds[f]]
     models = [oof_models[f] for f in range(len(folds)) for _ in folds[f]]
     outcomes: dict = {}  # each record's apply() under its out-of-fold model, shared by the bars
-    bar, result_bar, curve = choose_bar(ordered, models, BAR_TOLERANCE if tolerance is None else tolerance,
-                                        outcomes)
-    model.bar, model.result_bar = bar, result_bar
-    model.sure_bar, sure_oof = choose_sure_bar(ordered, models, bar, result_bar, cache=outcomes)
+    tolerance = BAR_TOLERANCE if tolerance is None else tolerance
+    bar, result_bar, curve = choose_bar(ordered, models, tolerance, outcomes)
+    sure, sure_oof = choose_sure_bar(ordered, models, bar, result_bar, cache=outcomes)
+    corrections_at = None
+    if CORRECTIONS and any(r.get("fixed") for r in ordered):
+        # The bars again, counting what the engine's corrections show, which
+        # turns on the confident bar, which turns on the bars: until they
+        # agree (a few rounds), else the bars without corrections stand.
+        at = sure
+        for _ in range(4):
+            b, rb, c = choose_bar(ordered, models, tolerance, outcomes, sure=at)
+            s2, oof2 = choose_sure_bar(ordered, models, b, rb, cache=outcomes, corrections_at=at)
+            if s2 == at:
+                bar, result_bar, curve, sure, sure_oof, corrections_at = b, rb, c, s2, oof2, at
+                break
+            at = s2
+    model.bar, model.result_bar, model.sure_bar = bar, result_bar, sure
     oof_rank = {}
     for name, recs in sets.items():
         if recs is citizen:
@@ -734,12 +789,13 @@ def _fit_calibrated(sets, citizen, features, calib_features, lam, lam_q=1e-3, fo
     # losing 0, 1, ... PROFILE_LOSSES - 1 in-domain queries, averaged.  The
     # point at the bar alone turns on the one worst in-domain query and
     # ranked the feature sets by noise (stop 24).
-    base_hits = abstention_outcomes(ordered, models, 0.0, result_bar)["id_hits"]
+    base_hits = abstention_outcomes(ordered, models, 0.0, result_bar, outcomes, corrections_at)["id_hits"]
     id_n = max(1, sum(1 for r in ordered if r["query"].relevant))
     profile = statistics.mean(max((o for _, rec, o in curve if rec * id_n >= base_hits - t - 1e-6), default=0.0)
                               for t in range(PROFILE_LOSSES))
     return model, {"bar_curve": curve, "refusal_profile": profile,
-                   "oof_at_bar": abstention_outcomes(ordered, models, bar, result_bar),
+                   "oof_at_bar": abstention_outcomes(ordered, models, bar, result_bar, outcomes, corrections_at),
+                   "corrections_counted": corrections_at is not None,
                    "oof_sure_bar": sure_oof, "oof_best_mrr": oof_rank}
 
 

@@ -44,7 +44,7 @@ import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
+from dataclasses import dataclass, field, replace  # noqa: E402
 from datetime import datetime, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -57,6 +57,7 @@ logging.basicConfig(level=logging.WARNING)
 
 import datasets  # noqa: E402
 import search_fit  # noqa: E402
+from search.suggest import safe_to_apply  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 FUSION = ROOT / "search" / "data" / "fusion.json"
@@ -236,19 +237,32 @@ def run(corpus: Corpus, set_name: str, mode: str = "hybrid", k: int = 10, use_pr
                               prior=q.prior if use_prior else None,
                               suggest=q.restrict is None and q.kind not in ("quora",), autocorrect=autocorrect)
             ms = (time.perf_counter() - t) * 1000
-            out.append({
-                "query": q, "mode": resp.mode, "ms": ms, "timings": resp.timings, "known": resp.known,
-                "cos_margin": resp.query_features.get("cos_margin", 0.0), "qf": dict(resp.query_features),
-                "confidence": resp.confidence, "abstained": resp.abstained, "certain": resp.certain,
-                "did_you_mean": resp.did_you_mean,
-                "qvec": resp.query_vector, "encoder": eng.encoder_model(),
-                "results": [r.doc_id for r in resp.results],
-                "pinned": [r.doc_id for r in resp.results if r.pinned],
-                "ranked": [{"doc_id": r.doc_id, "kind": r.kind, "x": r.features, "score": r.score,
-                            "p": r.confidence, "lex_rank": r.lexical_rank, "dense_rank": r.dense_rank}
-                           for r in resp.ranked],
-            })
+            fixed = None
+            if not autocorrect and resp.did_you_mean and safe_to_apply(resp.query, resp.did_you_mean):
+                # what the engine would show instead if the typed query is not
+                # certain and this one is (the fit judges both, search_fit.shown)
+                alt = eng.search(resp.did_you_mean, k=k, kinds=q.kinds, mode=resp.mode, suggest=False,
+                                 dense_hits=resp.dense_hits, query_vector=resp.query_vector)
+                fixed = _record(replace(q, text=resp.did_you_mean), alt, eng, 0.0)
+            rec = _record(q, resp, eng, ms)
+            rec["fixed"] = fixed
+            out.append(rec)
     return out
+
+
+def _record(q: Query, resp, eng, ms: float) -> dict:
+    return {
+        "query": q, "mode": resp.mode, "ms": ms, "timings": resp.timings, "known": resp.known,
+        "cos_margin": resp.query_features.get("cos_margin", 0.0), "qf": dict(resp.query_features),
+        "confidence": resp.confidence, "abstained": resp.abstained, "certain": resp.certain,
+        "did_you_mean": resp.did_you_mean,
+        "qvec": resp.query_vector, "encoder": eng.encoder_model(),
+        "results": [r.doc_id for r in resp.results],
+        "pinned": [r.doc_id for r in resp.results if r.pinned],
+        "ranked": [{"doc_id": r.doc_id, "kind": r.kind, "x": r.features, "score": r.score,
+                    "p": r.confidence, "lex_rank": r.lexical_rank, "dense_rank": r.dense_rank}
+                   for r in resp.ranked],
+    }
 
 
 def check_rank_by(corpus: Corpus, set_name: str, records: list[dict], n: int = 8) -> None:
