@@ -165,6 +165,8 @@ def main() -> int:
     parser.add_argument("--tau", type=float, default=0.05)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--save", default="", help="save the trained state to this path")
+    parser.add_argument("--hard", action="store_true",
+                        help="add each training query's hardest wrong second question (mined with the shipped model)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -186,6 +188,16 @@ def main() -> int:
     before = evaluate(model, batcher, sets)
     print("before:", {k: round(v, 4) for k, v in before.items()}, f"{time.perf_counter() - started:.0f} s", flush=True)
 
+    hard = None
+    if args.hard:
+        # the highest-scoring wrong second question of the training pairs for
+        # each training query, under the model as shipped
+        tq = encode(model, batcher, [a for a, _ in train], "query: ")
+        td = encode(model, batcher, [b for _, b in train], "passage: ")
+        sims = tq @ td.T
+        np.fill_diagonal(sims, -2.0)
+        hard = sims.argmax(1)
+        print(f"mined hard negatives, {time.perf_counter() - started:.0f} s", flush=True)
     params = [p for p in model.parameters() if p.requires_grad]
     print(f"trainable weights: {sum(p.numel() for p in params):,}", flush=True)
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
@@ -200,9 +212,14 @@ def main() -> int:
             chunk = [train[j] for j in order[i:i + args.batch]]
             q = model(*batcher([a for a, _ in chunk], "query: "))
             d = model(*batcher([b for _, b in chunk], "passage: "))
-            logits = q @ d.T / args.tau
             target = torch.arange(len(chunk))
-            loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+            if hard is not None:
+                negatives = model(*batcher([train[hard[j]][1] for j in order[i:i + args.batch]], "passage: "))
+                logits = q @ torch.cat([d, negatives]).T / args.tau
+                loss = F.cross_entropy(logits, target)
+            else:
+                logits = q @ d.T / args.tau
+                loss = (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
             opt.zero_grad()
             loss.backward()
             opt.step()
