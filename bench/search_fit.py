@@ -71,7 +71,14 @@ CALIBRATION_SETS = [OLD_QUERY, OLD_QUERY + ["top_idf_cover"], OLD_QUERY + ["top_
                     OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "top_central", "long_partial"],
                     OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "top_central", "domain", "long_partial"],
                     OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "unexplained", "top_central",
-                                 "long_partial"]]
+                                 "long_partial"],
+                    # stop 29: central_share, the mean centrality of the query's word
+                    # groups to the best page ("cara blokir kartu atm": "blokir" is
+                    # central to the vehicle-sale page, "kartu atm" is not).
+                    OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "top_central", "central_share",
+                                 "long_partial"],
+                    OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "unexplained", "top_central",
+                                 "central_share", "long_partial"]]
 DENSE_QUERY_FEATURES = ("top_cos", "cos_margin", "cos_median", "domain")
 # L2 strengths offered to the domain probe (logistic regression on the query
 # vector), chosen by its out-of-fold AUC over the kind folds.
@@ -436,7 +443,7 @@ def query_features(model: Model, rec: dict) -> tuple[dict, list[float]]:
               "foreign": qf.get("foreign", 0.0), "foreign_subject": qf.get("foreign_subject", 0.0),
               "brand": qf.get("brand", 0.0), "unexplained": qf.get("unexplained", 0.0),
               # against the engine's best page when the record was made, as foreign_subject and brand
-              "top_central": qf.get("top_central", 0.0),
+              "top_central": qf.get("top_central", 0.0), "central_share": qf.get("central_share", 0.0),
               # records made before the engine reported it: the same function on the same text
               "length": qf["length"] if "length" in qf else query_length(content_words(clean_query(rec["query"].text))),
               # cross-fitted during the fit (see cross_fit_domain), else what the engine computed

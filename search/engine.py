@@ -517,6 +517,11 @@ class SearchEngine:
         # happens to use ("kode pos" on a tax-account page)?
         central = self.central_terms(best.fields) if best else {}
         top_central = max((central.get(t, 0.0) for g in groups for t in g), default=0.0)
+        # ... and how much of the query is: "cara blokir *kartu atm*" has one
+        # word central to the vehicle-sale page ("blokir") and the thing asked
+        # about outside it (offered to the fit as a candidate, stop 29).
+        central_share = (sum(max((central.get(t, 0.0) for t in g), default=0.0) for g in groups) / len(groups)
+                         if groups else 0.0)
         query_features = {"known": known, "top_score": best.score if best else 0.0,
                           "top_cos": best.x.get("dense_cos", 0.0) if best else 0.0,
                           "top_cover": best.x["cover"] if best else 0.0,
@@ -531,7 +536,7 @@ class SearchEngine:
                           "foreign": foreign_missed, "foreign_subject": foreign_subject, "brand": brand,
                           "top_miss_idf": best.x.get("miss_idf", 0.0) if best else 0.0,
                           "unexplained": unexplained(self, query_words),
-                          "top_central": top_central,
+                          "top_central": top_central, "central_share": central_share,
                           "length": length,
                           # a long query the best page matches in part describes a situation;
                           # a short one names something else ("harga cabai")

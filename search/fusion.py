@@ -85,7 +85,7 @@ FEATURES = ("lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cover
 DENSE_FEATURES = frozenset({"dense_cos", "dense_rr"})
 QUERY_FEATURES = ("top_score", "top_cos", "top_cover", "known", "cos_margin", "cos_median", "top_idf_cover",
                   "top_name_sim", "english", "foreign", "foreign_subject", "brand", "top_miss_idf", "domain",
-                  "unexplained", "top_central", "length", "long_partial")
+                  "unexplained", "top_central", "length", "long_partial", "central_share")
 DEFAULT_PATH = Path(__file__).with_name("data") / "fusion.json"
 
 

@@ -615,6 +615,12 @@ def test_top_central_tells_the_subject_from_a_passing_word(app):
         assert all(0.0 < v <= 1.0 for v in central.values())
         assert eng.central_terms(fields) is central  # cached by the text
         assert eng.search("zzqqxx").query_features["top_central"] == 0.0
+        # central_share: how much of the query is central, not just its best word
+        whole = resp.query_features["central_share"]
+        assert 0.0 < whole <= resp.query_features["top_central"]
+        partial = eng.search("perpanjang paspor zzqqxx").query_features
+        assert partial["central_share"] < whole
+        assert eng.search("zzqqxx").query_features["central_share"] == 0.0
 
 
 def test_length_counts_the_words_that_say_something(app):
