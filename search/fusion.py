@@ -51,7 +51,10 @@ words that are Indonesian dictionary words no index holds: "harga
 characteristic word for it is: its tf-idf weight in the page over the
 page's heaviest term, 0 outside the page's 50 heaviest: "*paspor* rusak"
 on the passport page is central, "*kode pos*" on a tax-account page is
-not), ``cos_margin`` / ``cos_median`` (best cosine minus the
+not), ``central_share`` (the mean of that centrality over all the query's
+word groups: "cara *blokir* kartu atm" has one word central to the
+vehicle-sale page and the thing asked about outside it; stop 29),
+``cos_margin`` / ``cos_median`` (best cosine minus the
 fifth best / the median of the top 20: a query about something we cover
 has a clear winner, an unrelated one a flat list) and ``domain`` (a linear
 probe on the query's e5 vector, in-domain against unrelated tuning queries:
