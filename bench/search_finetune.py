@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import datasets  # noqa: E402
 from search import e5_onnx  # noqa: E402
+from search_query_adapter import mrr  # noqa: E402  (each query against its slice's second questions)
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -51,13 +52,12 @@ MAX_TOKENS = 128
 
 
 class LoRALinear(torch.nn.Module):
-    def __init__(self, weight: np.ndarray, bias: np.ndarray | None, mode: str, rank: int = 16, alpha: float = 32.0):
+    def __init__(self, weight: np.ndarray, bias: np.ndarray, mode: str, rank: int = 16, alpha: float = 32.0):
         super().__init__()
         w = torch.tensor(weight)
         self.mode = mode
         self.weight = torch.nn.Parameter(w, requires_grad=(mode == "full"))
-        self.bias = torch.nn.Parameter(torch.tensor(bias) if bias is not None else torch.zeros(w.shape[0]),
-                                       requires_grad=(mode == "full"))
+        self.bias = torch.nn.Parameter(torch.tensor(bias), requires_grad=(mode == "full"))
         if mode == "lora":
             self.a = torch.nn.Parameter(torch.randn(rank, w.shape[1]) / math.sqrt(w.shape[1]))
             self.b = torch.nn.Parameter(torch.zeros(w.shape[0], rank))
@@ -83,18 +83,12 @@ class E5Torch(torch.nn.Module):
         for layer in range(m.layers):
             p = f"l{layer}."
 
-            def lin(name, rows, cols, bias):
+            def lin(name, rows, cols):
                 w = e5_onnx._dequantize(m.blocks(p + name + ".w")).reshape(rows, cols)
-                return LoRALinear(w, m.floats(p + name + ".b") if bias else None, mode)
+                return LoRALinear(w, m.floats(p + name + ".b"), mode)
 
-            block = torch.nn.ModuleDict({
-                "q": lin("q", H, H, True), "k": lin("k", H, H, True), "v": lin("v", H, H, True),
-                "ao": lin("ao", H, H, False), "fi": lin("fi", FF, H, False), "fo": lin("fo", H, FF, False),
-            })
-            # the output biases of ao, fi and fo are separate tensors in the file
-            block["ao"].bias.data = torch.tensor(m.floats(p + "ao.b"))
-            block["fi"].bias.data = torch.tensor(m.floats(p + "fi.b"))
-            block["fo"].bias.data = torch.tensor(m.floats(p + "fo.b"))
+            block = torch.nn.ModuleDict({"q": lin("q", H, H), "k": lin("k", H, H), "v": lin("v", H, H),
+                                         "ao": lin("ao", H, H), "fi": lin("fi", FF, H), "fo": lin("fo", H, FF)})
             block.aln = torch.nn.LayerNorm(H, eps=m.eps)
             block.aln.weight.data, block.aln.bias.data = torch.tensor(m.floats(p + "aln.w")), torch.tensor(m.floats(p + "aln.b"))
             block.oln = torch.nn.LayerNorm(H, eps=m.eps)
@@ -142,12 +136,6 @@ def encode(model, batcher, texts, prefix, batch=128) -> np.ndarray:
         for i in range(0, len(texts), batch):
             out.append(model(*batcher(texts[i:i + batch], prefix)).numpy())
     return np.vstack(out)
-
-
-def mrr(Q: np.ndarray, D: np.ndarray) -> float:
-    s = Q @ D.T
-    ranks = (s > s[np.arange(len(s)), np.arange(len(s))][:, None]).sum(1) + 1
-    return float(np.where(ranks <= 10, 1 / ranks, 0).mean())
 
 
 def evaluate(model, batcher, sets) -> dict[str, float]:

@@ -515,13 +515,13 @@ class SearchEngine:
         brand = 1.0 if best and any(w in brands() and stem(w) not in best.everything for w in query_words) else 0.0
         # Is a word of the query what the best page is about, or a word it
         # happens to use ("kode pos" on a tax-account page)?
+        # ``central_share``: how much of the query is ("cara blokir *kartu atm*"
+        # has one word central to the vehicle-sale page, "blokir", and the thing
+        # asked about outside it; a candidate offered to the fit, stop 29).
         central = self.central_terms(best.fields) if best else {}
-        top_central = max((central.get(t, 0.0) for g in groups for t in g), default=0.0)
-        # ... and how much of the query is: "cara blokir *kartu atm*" has one
-        # word central to the vehicle-sale page ("blokir") and the thing asked
-        # about outside it (offered to the fit as a candidate, stop 29).
-        central_share = (sum(max((central.get(t, 0.0) for t in g), default=0.0) for g in groups) / len(groups)
-                         if groups else 0.0)
+        per_group = [max((central.get(t, 0.0) for t in g), default=0.0) for g in groups]
+        top_central = max(per_group, default=0.0)
+        central_share = sum(per_group) / len(per_group) if per_group else 0.0
         query_features = {"known": known, "top_score": best.score if best else 0.0,
                           "top_cos": best.x.get("dense_cos", 0.0) if best else 0.0,
                           "top_cover": best.x["cover"] if best else 0.0,
