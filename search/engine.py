@@ -3,8 +3,10 @@ with calibrated abstention (:mod:`search.fusion`), snippets, "did you mean"
 (:mod:`search.suggest`)."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+import os
 import statistics
 import threading
 import time
@@ -12,6 +14,8 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 from .analysis import (STOPWORDS, analyze, content_words, long_partial, meaningful, query_length, shortness, stem,
                        terms, words)
@@ -137,6 +141,60 @@ def brands() -> frozenset[str]:
     return _word_list("brands.txt")
 
 
+@lru_cache(maxsize=1)
+def outside_topics() -> tuple[str, ...]:
+    """Topics citizens search for that our pages do not answer
+    (data/outside_topics.txt, one short query-like phrase per line)."""
+    try:
+        lines = (Path(__file__).with_name("data") / "outside_topics.txt").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ()
+    return tuple(dict.fromkeys(w.strip() for w in lines if w.strip() and not w.startswith("#")))
+
+
+_OUTSIDE: dict[tuple[str, str], np.ndarray] = {}
+_OUTSIDE_LOCK = threading.Lock()
+
+
+def outside_matrix(encoder, cache_dir: Path | None = None) -> np.ndarray | None:
+    """The outside topics encoded as queries by ``encoder`` (unit rows); None
+    without topics or encoder.  Kept per process, and in ``cache_dir`` (the
+    dense index folder) under a name from the encoder and the list, so only
+    the first process after a change of either encodes them (~3 s)."""
+    topics = outside_topics()
+    if encoder is None or not topics:
+        return None
+    key = (encoder.name, hashlib.sha1("\n".join(topics).encode()).hexdigest()[:16])
+    matrix = _OUTSIDE.get(key)
+    if matrix is not None:
+        return matrix
+    with _OUTSIDE_LOCK:
+        matrix = _OUTSIDE.get(key)
+        if matrix is not None:
+            return matrix
+        path = Path(cache_dir) / f"outside-{key[0]}-{key[1]}.npy" if cache_dir is not None else None
+        if path is not None and path.exists():
+            try:
+                matrix = np.load(path, allow_pickle=False)
+                if matrix.shape[0] != len(topics):
+                    matrix = None
+            except (OSError, ValueError):
+                matrix = None
+        if matrix is None:
+            rows = np.asarray(encoder.queries(list(topics)), dtype=np.float32).reshape(len(topics), -1)
+            matrix = rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+            if path is not None:
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npy")
+                    np.save(tmp, matrix)
+                    os.replace(tmp, path)
+                except OSError:
+                    log.warning("could not keep the outside topics' vectors in %s", cache_dir)
+        _OUTSIDE[key] = matrix
+        return matrix
+
+
 # Words after which a country is where the citizen is, goes or comes from,
 # not whose service is asked about.
 PLACE_PREPOSITIONS = frozenset({"di", "ke", "dari", "untuk", "buat", "dgn", "dengan", "in", "to", "from", "at",
@@ -240,6 +298,31 @@ class SearchEngine:
                     self._dense = DenseIndex(encoder, self.root / "dense") if encoder is not None else None
                     self._dense_tried = True
         return self._dense
+
+    def prepare_outside(self) -> None:
+        """Encode (or load) the outside topics ahead of the first search
+        (the background drainer calls this once per process)."""
+        dense = self.dense
+        if dense is not None:
+            outside_matrix(dense.encoder, self.root / "dense")
+
+    def outside_similarity(self, vector) -> float:
+        """The ``outside`` query feature: the query vector's cosine to the
+        closest topic our pages do not answer (``outside_topics``); 0 without
+        a vector, an encoder or the list."""
+        dense = self._dense
+        if vector is None or dense is None:
+            return 0.0
+        try:
+            matrix = outside_matrix(dense.encoder, self.root / "dense")
+        except Exception:  # never let this signal take search down
+            log.exception("outside topics could not be encoded")
+            return 0.0
+        q = np.asarray(vector, dtype=np.float32).ravel()
+        norm = float(np.linalg.norm(q))
+        if matrix is None or matrix.shape[1] != q.shape[0] or not norm:
+            return 0.0
+        return float((matrix @ q).max()) / norm
 
     def encoder_model(self) -> str | None:
         """The loaded query encoder's model name (None when none is loaded)."""
@@ -537,6 +620,8 @@ class SearchEngine:
                           "top_miss_idf": best.x.get("miss_idf", 0.0) if best else 0.0,
                           "unexplained": unexplained(self, query_words),
                           "top_central": top_central, "central_share": central_share,
+                          # how close the query is to a topic we know we do not answer
+                          "outside": self.outside_similarity(qvec) if "dense" in used else 0.0,
                           "length": length,
                           # a long query the best page matches in part describes a situation;
                           # a short one names something else ("harga cabai")

@@ -391,6 +391,10 @@ class BackgroundDrainer:
                     if not self._ensured:
                         ensure_local_state()
                         self._ensured = True
+                        try:  # ahead of the first search that needs them
+                            engine().prepare_outside()
+                        except Exception:
+                            log.exception("outside topics could not be prepared")
                     drain_all()
                     db.session.remove()
             except Exception:

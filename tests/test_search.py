@@ -429,6 +429,81 @@ def test_best_answer_first_official_or_community(dense_app):
     assert any(r.get("slug") == "ktp-el-hilang-rusak" for r in data["results"])
 
 
+def test_outside_feature_is_the_closest_topic_we_do_not_answer(dense_app, monkeypatch):
+    """``outside``: the query vector's cosine to the closest line of
+    search/data/outside_topics.txt (encoded once, kept beside the dense
+    index); a look-alike of a topic we do not answer sits closer to it than
+    a question our pages answer; 0 when search runs lexically."""
+    import numpy as np
+
+    import search.engine as se
+    from search.engine import outside_matrix, outside_topics
+
+    monkeypatch.setattr(se, "_OUTSIDE", {})  # as in a new process
+    with dense_app.app_context():
+        eng = dense_app.extensions["search"]
+        eng.prepare_outside()
+        cached = list((eng.root / "dense").glob("outside-*.npy"))
+        assert len(cached) == 1 and np.load(cached[0]).shape == (len(outside_topics()), 384)
+        ours = eng.search("perpanjang paspor", suggest=False)
+        theirs = eng.search("cara blokir kartu atm bank", suggest=False)
+        assert 0.0 < ours.query_features["outside"] < theirs.query_features["outside"] <= 1.0
+        matrix = outside_matrix(eng.dense.encoder)
+        q = theirs.query_vector / np.linalg.norm(theirs.query_vector)
+        assert theirs.query_features["outside"] == pytest.approx(float((matrix @ q).max()), abs=1e-5)
+        assert eng.search("perpanjang paspor", mode="lexical", suggest=False).query_features["outside"] == 0.0
+
+
+def test_outside_vectors_are_encoded_once_and_kept_on_disk(tmp_path, monkeypatch):
+    import numpy as np
+
+    import search.engine as se
+
+    class Counting:
+        name = "counting-encoder"
+
+        def __init__(self):
+            self.calls = 0
+
+        def queries(self, texts):
+            self.calls += 1
+            return np.ones((len(texts), 4), dtype=np.float32)
+
+    monkeypatch.setattr(se, "_OUTSIDE", {})
+    enc = Counting()
+    first = se.outside_matrix(enc, tmp_path)
+    assert enc.calls == 1 and first.shape == (len(se.outside_topics()), 4)
+    assert np.allclose(np.linalg.norm(first, axis=1), 1.0)
+    assert se.outside_matrix(enc, tmp_path) is first and enc.calls == 1  # this process
+    monkeypatch.setattr(se, "_OUTSIDE", {})
+    assert np.array_equal(se.outside_matrix(enc, tmp_path), first) and enc.calls == 1  # another process: the file
+    (next(tmp_path.glob("outside-*.npy"))).write_bytes(b"not an array")
+    monkeypatch.setattr(se, "_OUTSIDE", {})
+    assert np.array_equal(se.outside_matrix(enc, tmp_path), first) and enc.calls == 2  # a broken file: encoded again
+    assert se.outside_matrix(None, tmp_path) is None
+
+
+def test_outside_topics_do_not_name_our_pages():
+    """A line of the outside list must not be something our pages answer:
+    none repeats a service's title or alias, and the list is what the
+    engine reads (lowercase, no duplicates, no comment lines)."""
+    import yaml
+
+    from kb.loader import split_front_matter
+    from search.engine import outside_topics
+    from search.normalize import clean_query
+
+    topics = outside_topics()
+    assert len(topics) >= 300 and len(set(topics)) == len(topics)
+    assert all(t == t.lower() and not t.startswith("#") and 2 <= len(t.split()) <= 12 for t in topics)
+    ours = set()
+    for path in (Path(__file__).resolve().parents[1] / "content" / "services").glob("*.md"):
+        meta = yaml.safe_load(split_front_matter(path.read_text(encoding="utf-8"))[0])
+        ours.update(clean_query(x).lower() for x in [meta["title"], *(meta.get("aliases") or [])])
+    clash = [t for t in topics if clean_query(t) in ours]
+    assert not clash, clash
+
+
 def test_domain_probe_feature_reads_the_query_vector(dense_app):
     """The candidate calibrator feature ``domain``: w . q + b on the query's
     e5 vector, kept through the JSON file; 0 for another encoder's probe
