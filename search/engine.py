@@ -628,7 +628,9 @@ class SearchEngine:
                           "long_partial": long_partial(length, best.x["cover"]) if best else 0.0,
                           "domain": model.domain_logit(qvec, self.encoder_model()) if "dense" in used else 0.0}
         says_something = meaningful(cleaned)
-        in_domain = model.query_probability(query_features) if best and says_something else 0.0
+        # a query no index knows a word of is not asked about (Model.known_gate)
+        answerable = says_something and (known > 0 or not model.known_gate)
+        in_domain = model.query_probability(query_features) if best and answerable else 0.0
         answers = {}
         for c in shortlist:
             answers[c.doc_id] = model.result_probability(c.score - best.score)
@@ -656,9 +658,9 @@ class SearchEngine:
             chosen = ranked[:k]
             certain = bool(chosen)
         else:
-            certain = bool(pins) or (says_something and in_domain >= model.confident_bar)
+            certain = bool(pins) or (answerable and in_domain >= model.confident_bar)
             chosen = ranked[:len(pins)] if says_something else []
-            if says_something and in_domain >= model.bar:
+            if answerable and in_domain >= model.bar:
                 chosen += [r for r in ranked[len(pins):] if answers[r.doc_id] >= model.result_bar]
             chosen = chosen[:k]
         t_snip = time.perf_counter()

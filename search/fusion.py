@@ -122,6 +122,10 @@ class Model:
     sure_bar: float | None = None
     # Linear probe on the query's e5 vector: {"weights": [dim floats], "bias": b, "encoder": name}.
     domain: dict | None = None
+    # A query none of whose words any index holds (``known`` 0: "jjjj kkkk",
+    # "lorem ipsum") is never answered; set by the fit only when no in-domain
+    # tuning query is such a query (a typo still gets its correction's results).
+    known_gate: bool = False
 
     @property
     def confident_bar(self) -> float:
@@ -162,6 +166,8 @@ class Model:
                "result_bar": self.result_bar}
         if self.sure_bar is not None:
             out["sure_bar"] = self.sure_bar
+        if self.known_gate:
+            out["known_gate"] = True
         if self.domain:
             out["domain"] = {**{k: v for k, v in self.domain.items() if not k.startswith("_")},
                              "weights": [round(float(w), 6) for w in self.domain["weights"]]}
@@ -181,7 +187,8 @@ class Model:
             domain = {**domain, "weights": [float(w) for w in domain["weights"]], "bias": float(domain["bias"])}
         sure_bar = data.get("sure_bar")
         return cls(weights, calibration, float(data.get("bar", 0.0)), float(data.get("result_bar", 0.0)),
-                   float(sure_bar) if sure_bar is not None else None, domain or None)
+                   float(sure_bar) if sure_bar is not None else None, domain or None,
+                   bool(data.get("known_gate", False)))
 
 
 # Plain reciprocal-rank-like behaviour and no abstention: used only when no

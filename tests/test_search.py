@@ -210,6 +210,18 @@ def test_fitted_parameters_are_loaded():
     assert not set(params.lexical.weights) & DENSE_FEATURES and params.lexical.bar > 0
 
 
+def test_the_known_gate_is_kept_by_the_fit_and_read_back():
+    from search.fusion import FusionParams, Model
+
+    params = FusionParams.load()
+    assert params.hybrid.known_gate and params.lexical.known_gate
+    assert params.info["known_gate"]["in-domain tuning queries no index knows a word of"] == 0
+    gated = Model({"lex_rr": 1.0}, {}, 0.1, known_gate=True)
+    assert Model.from_json(gated.to_json()).known_gate is True
+    assert "known_gate" not in Model({"lex_rr": 1.0}).to_json()
+    assert Model.from_json(Model({"lex_rr": 1.0}).to_json()).known_gate is False
+
+
 def test_english_words_are_never_corrected(app):
     from search.suggest import _unknown, edit_distance, english_words
 
@@ -452,6 +464,28 @@ def test_outside_feature_is_the_closest_topic_we_do_not_answer(dense_app, monkey
         q = theirs.query_vector / np.linalg.norm(theirs.query_vector)
         assert theirs.query_features["outside"] == pytest.approx(float((matrix @ q).max()), abs=1e-5)
         assert eng.search("perpanjang paspor", mode="lexical", suggest=False).query_features["outside"] == 0.0
+
+
+def test_a_query_no_index_knows_a_word_of_gets_no_official_page(dense_app):
+    """The known gate: the dense list always has a nearest page, but a query
+    none of whose words any index holds is not asked about; a typo of ours
+    still gets its correction's results."""
+    with dense_app.app_context():
+        eng = dense_app.extensions["search"]
+        model = eng.fusion.hybrid
+        resp = eng.search("jjjj kkkk llll", suggest=False)
+        assert resp.known == 0.0 and resp.ranked and resp.results == [] and resp.confidence == 0.0
+        saved = model.known_gate, model.bar
+        try:  # without the gate (and with no bar) the same query would be shown pages
+            model.known_gate, model.bar = False, 0.0
+            assert eng.search("jjjj kkkk llll", suggest=False).results
+        finally:
+            model.known_gate, model.bar = saved
+        typo = eng.search("paspr", autocorrect=False)
+        assert typo.known == 0.0 and typo.results == [] and typo.did_you_mean == "paspor"
+        fixed = eng.search("paspr")
+        assert fixed.query == "paspr" and fixed.corrected == "paspor" and fixed.certain
+        assert any("paspor" in r.doc_id for r in fixed.results)
 
 
 def test_outside_vectors_are_encoded_once_and_kept_on_disk(tmp_path, monkeypatch):
