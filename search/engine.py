@@ -306,22 +306,22 @@ class SearchEngine:
         if dense is not None:
             outside_matrix(dense.encoder, self.root / "dense")
 
-    def outside_similarity(self, vector) -> float:
+    def outside_similarity(self, vector) -> float | None:
         """The ``outside`` query feature: the query vector's cosine to the
-        closest topic our pages do not answer (``outside_topics``); 0 without
-        a vector, an encoder or the list."""
+        closest topic our pages do not answer (``outside_topics``); None
+        without a vector, an encoder, the list or its vectors."""
         dense = self._dense
         if vector is None or dense is None:
-            return 0.0
+            return None
         try:
             matrix = outside_matrix(dense.encoder, self.root / "dense")
         except Exception:  # never let this signal take search down
             log.exception("outside topics could not be encoded")
-            return 0.0
+            return None
         q = np.asarray(vector, dtype=np.float32).ravel()
         norm = float(np.linalg.norm(q))
         if matrix is None or matrix.shape[1] != q.shape[0] or not norm:
-            return 0.0
+            return None
         return float((matrix @ q).max()) / norm
 
     def encoder_model(self) -> str | None:
@@ -627,6 +627,11 @@ class SearchEngine:
                           # a short one names something else ("harga cabai")
                           "long_partial": long_partial(length, best.x["cover"]) if best else 0.0,
                           "domain": model.domain_logit(qvec, self.encoder_model()) if "dense" in used else 0.0}
+        if query_features["outside"] is None:
+            # No vectors for the list (removed, unreadable): as close to a topic
+            # we do not answer as to our best page, not 0, which the calibrator
+            # (a large negative weight) would read as surely ours.
+            query_features["outside"] = query_features["top_cos"]
         says_something = meaningful(cleaned)
         # a query no index knows a word of is not asked about (Model.known_gate)
         answerable = says_something and (known > 0 or not model.known_gate)

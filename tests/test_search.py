@@ -465,6 +465,15 @@ def test_outside_feature_is_the_closest_topic_we_do_not_answer(dense_app, monkey
         assert theirs.query_features["outside"] == pytest.approx(float((matrix @ q).max()), abs=1e-5)
         assert eng.search("perpanjang paspor", mode="lexical", suggest=False).query_features["outside"] == 0.0
 
+        def broken(*args, **kwargs):
+            raise OSError("unreadable")
+
+        # without the list's vectors the feature is no evidence either way, never "surely ours"
+        monkeypatch.setattr(se, "outside_matrix", broken)
+        blind = eng.search("cara blokir kartu atm bank", suggest=False)
+        assert blind.query_features["outside"] == blind.query_features["top_cos"] > 0.0
+        assert eng.search("perpanjang paspor", suggest=False).results
+
 
 def test_a_query_no_index_knows_a_word_of_gets_no_official_page(dense_app):
     """The known gate: the dense list always has a nearest page, but a query
