@@ -54,7 +54,7 @@ on the passport page is central, "*kode pos*" on a tax-account page is
 not), ``central_share`` (the mean of that centrality over all the query's
 word groups: "cara *blokir* kartu atm" has one word central to the
 vehicle-sale page and the thing asked about outside it; stop 29),
-``outside`` (the query vector's cosine to the closest of ~440 topics our
+``outside`` (the query vector's cosine to the closest of ~660 topics our
 pages do not answer, ``data/outside_topics.txt``: "blokir kartu atm bank",
 "ganti kartu sim hp yang hilang"; read beside ``top_cos``, a query closer
 to one of them than to any page is likely not ours; stop 30),
