@@ -121,12 +121,18 @@ def _english() -> frozenset[str]:
     return english_words()
 
 
-def _word_list(name: str) -> frozenset[str]:
+def _data_lines(name: str) -> tuple[str, ...]:
+    """The non-comment lines of a file in data/, stripped, in order, each once
+    (none when the file is missing)."""
     try:
         lines = (Path(__file__).with_name("data") / name).read_text(encoding="utf-8").splitlines()
     except OSError:
-        return frozenset()
-    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+        return ()
+    return tuple(dict.fromkeys(w.strip() for w in lines if w.strip() and not w.startswith("#")))
+
+
+def _word_list(name: str) -> frozenset[str]:
+    return frozenset(_data_lines(name))
 
 
 @lru_cache(maxsize=1)
@@ -145,11 +151,7 @@ def brands() -> frozenset[str]:
 def outside_topics() -> tuple[str, ...]:
     """Topics citizens search for that our pages do not answer
     (data/outside_topics.txt, one short query-like phrase per line)."""
-    try:
-        lines = (Path(__file__).with_name("data") / "outside_topics.txt").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return ()
-    return tuple(dict.fromkeys(w.strip() for w in lines if w.strip() and not w.startswith("#")))
+    return _data_lines("outside_topics.txt")
 
 
 _OUTSIDE: dict[tuple[str, str], np.ndarray] = {}

@@ -530,19 +530,17 @@ def test_outside_topics_do_not_name_our_pages():
     """A line of the outside list must not be something our pages answer:
     none repeats a service's title or alias, and the list is what the
     engine reads (lowercase, no duplicates, no comment lines)."""
-    import yaml
-
-    from kb.loader import split_front_matter
+    from kb.loader import parse_service_file
     from search.engine import outside_topics
     from search.normalize import clean_query
 
     topics = outside_topics()
     assert len(topics) >= 300 and len(set(topics)) == len(topics)
     assert all(t == t.lower() and not t.startswith("#") and 2 <= len(t.split()) <= 12 for t in topics)
-    ours = set()
+    ours, problems = set(), []
     for path in (Path(__file__).resolve().parents[1] / "content" / "services").glob("*.md"):
-        meta = yaml.safe_load(split_front_matter(path.read_text(encoding="utf-8"))[0])
-        ours.update(clean_query(x).lower() for x in [meta["title"], *(meta.get("aliases") or [])])
+        record = parse_service_file(path, path.name, problems)
+        ours.update(clean_query(x).lower() for x in [record.title, *record.aliases])
     clash = [t for t in topics if clean_query(t) in ours]
     assert not clash, clash
 
