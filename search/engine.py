@@ -7,6 +7,7 @@ import hashlib
 import logging
 import math
 import os
+import re
 import statistics
 import threading
 import time
@@ -87,6 +88,9 @@ class Response:
     query_features: dict = field(default_factory=dict)    # what the abstention calibrator saw
     dense_hits: list | None = None                         # the dense list, for "did you mean" to reuse
     query_vector: object = None                            # the query's e5 vector (numpy), when it was encoded
+    # No official page answers, and the query is close to a topic we know we
+    # do not answer (see TOPIC_BAR): which one.
+    topic: Topic | None = None
 
     @property
     def hedged(self) -> bool:
@@ -153,6 +157,60 @@ def outside_topics() -> tuple[str, ...]:
     (data/outside_topics.txt, one short query-like phrase per line)."""
     return _data_lines("outside_topics.txt")
 
+
+@dataclass(frozen=True)
+class Topic:
+    """A topic our pages do not answer: a ``## topik | topic`` heading of
+    data/outside_topics.txt.  ``key`` (the Indonesian name as a slug) is what
+    the search log keeps."""
+    key: str
+    name_id: str
+    name_en: str
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" and self.name_en else self.name_id
+
+    def to_json(self, language: str) -> dict:
+        return {"key": self.key, "name": self.name(language)}
+
+
+def topic_key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:80]
+
+
+@lru_cache(maxsize=1)
+def outside_topic_headings() -> tuple[Topic | None, ...]:
+    """For each line of ``outside_topics()`` (same order), the topic heading
+    it is listed under (None before the first heading)."""
+    try:
+        raw = (Path(__file__).with_name("data") / "outside_topics.txt").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ()
+    current, seen = None, {}
+    for line in raw:
+        if line.startswith("## "):
+            name_id, _, name_en = line[3:].partition("|")
+            current = Topic(topic_key(name_id), name_id.strip(), name_en.strip())
+        elif line.strip() and not line.startswith("#"):
+            seen.setdefault(line.strip(), current)
+    return tuple(seen.values())
+
+
+def outside_topic(key: str | None) -> Topic | None:
+    """The topic with this key (None when no heading has it any more)."""
+    return next((t for t in outside_topic_headings() if t is not None and t.key == key), None) if key else None
+
+
+# How close (cosine, query to a line of the list) a query with no official
+# answer must be to an outside topic for search to name that topic to the
+# citizen ("your question seems to be about banks, ATMs and e-wallets") and
+# to the content-gap tables.  Chosen on tuning queries (stop 31,
+# bench/results/search_topics.md): at 0.90, 80% of the out-of-domain tuning
+# queries with no official page got a topic and no gibberish query did, but
+# 6 of 139 topics were wrong ("cuaca jogja" -> travel, "promo indomaret" ->
+# private-sector jobs), all of them below 0.92; at 0.92 none was, and two
+# thirds of those queries still get a topic.  Being right matters more.
+TOPIC_BAR = 0.92
 
 _OUTSIDE: dict[tuple[str, str], np.ndarray] = {}
 _OUTSIDE_LOCK = threading.Lock()
@@ -312,6 +370,11 @@ class SearchEngine:
         """The ``outside`` query feature: the query vector's cosine to the
         closest topic our pages do not answer (``outside_topics``); None
         without a vector, an encoder, the list or its vectors."""
+        nearest = self.outside_nearest(vector)
+        return nearest[0] if nearest else None
+
+    def outside_nearest(self, vector) -> tuple[float, int] | None:
+        """The ``outside`` feature and the index of the line it came from."""
         dense = self._dense
         if vector is None or dense is None:
             return None
@@ -324,7 +387,9 @@ class SearchEngine:
         norm = float(np.linalg.norm(q))
         if matrix is None or matrix.shape[1] != q.shape[0] or not norm:
             return None
-        return float((matrix @ q).max()) / norm
+        sims = matrix @ q
+        i = int(sims.argmax())
+        return float(sims[i]) / norm, i
 
     def encoder_model(self) -> str | None:
         """The loaded query encoder's model name (None when none is loaded)."""
@@ -607,6 +672,7 @@ class SearchEngine:
         per_group = [max((central.get(t, 0.0) for t in g), default=0.0) for g in groups]
         top_central = max(per_group, default=0.0)
         central_share = sum(per_group) / len(per_group) if per_group else 0.0
+        nearest = self.outside_nearest(qvec) if "dense" in used else None
         query_features = {"known": known, "top_score": best.score if best else 0.0,
                           "top_cos": best.x.get("dense_cos", 0.0) if best else 0.0,
                           "top_cover": best.x["cover"] if best else 0.0,
@@ -623,7 +689,7 @@ class SearchEngine:
                           "unexplained": unexplained(self, query_words),
                           "top_central": top_central, "central_share": central_share,
                           # how close the query is to a topic we know we do not answer
-                          "outside": self.outside_similarity(qvec) if "dense" in used else 0.0,
+                          "outside": nearest[0] if nearest else (None if "dense" in used else 0.0),
                           "length": length,
                           # a long query the best page matches in part describes a situation;
                           # a short one names something else ("harga cabai")
@@ -676,7 +742,14 @@ class SearchEngine:
         confidence = max((r.confidence for r in ranked), default=0.0)
         t3 = time.perf_counter()
         timings["fusion"] = (t3 - t2) * 1000 - timings["snippets"]
-        response = Response(query=cleaned, normalized=normalized, results=chosen, mode=run_mode,
+        # No official answer, and the query sits close to a topic we know we
+        # do not answer: name it (to the citizen and the content-gap tables).
+        topic = None
+        if (not rank_by and says_something and nearest and nearest[0] >= TOPIC_BAR
+                and not any(r.kind == "service" for r in chosen)):
+            headings = outside_topic_headings()
+            topic = headings[nearest[1]] if nearest[1] < len(headings) else None
+        response = Response(query=cleaned, normalized=normalized, results=chosen, mode=run_mode, topic=topic,
                             abstained=not chosen, certain=bool(chosen) and certain, confidence=confidence,
                             known=known, ranked=ranked,
                             timings=timings, query_features=query_features,
