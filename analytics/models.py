@@ -28,6 +28,10 @@ class SearchLog(db.Model):
     # Results shown, but hedged: they cleared the bar, not the confident one
     # (the low-confidence half of the content-gap tables).
     uncertain: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Nothing official answered, and the query was close to a topic we know
+    # our pages do not answer: its key (search.engine.Topic; the content-gap
+    # tables group by it).
+    topic: Mapped[str | None] = mapped_column(sa.String(80))
     source: Mapped[str] = mapped_column(sa.String(10), default="page")  # page | api | ask
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 

@@ -52,7 +52,8 @@ def log_search(query: str, response, source: str = "page") -> str | None:
     _buffer().record(SearchLog.__table__, key=key, query=cleaned.lower(),
                      normalized=redact(response.normalized[:400])[:400],
                      result_count=0 if abstained else len(response.results), abstained=abstained,
-                     uncertain=uncertain, source=source, created_at=utcnow())
+                     uncertain=uncertain, source=source, created_at=utcnow(),
+                     topic=getattr(getattr(response, "topic", None), "key", None))
     return _signer().dumps(key)
 
 
@@ -211,6 +212,29 @@ def top_queries(start: date, end: date, limit: int = 20, zero_only: bool = False
     if uncertain_only:
         stmt = stmt.where(SearchLog.uncertain.is_(True), SearchLog.result_count > 0)
     return [(q, n) for q, n in db.session.execute(stmt)]
+
+
+def gap_topics(start: date, end: date, limit: int = 20, examples: int = 3, scan: int = 500) -> list[dict]:
+    """Topics we know our pages do not answer that the period's searches were
+    about (search.engine.Topic keys, most searched first), each with its most
+    frequent queries.  Bounded: ``limit`` topics, and the ``scan`` most
+    frequent (topic, query) pairs read for the examples."""
+    lo, hi = period_bounds(start, end)
+    in_period = (SearchLog.created_at >= lo, SearchLog.created_at < hi, SearchLog.topic.is_not(None))
+    counted = db.session.execute(
+        sa.select(SearchLog.topic, sa.func.count(SearchLog.id)).where(*in_period)
+        .group_by(SearchLog.topic).order_by(sa.func.count(SearchLog.id).desc(), SearchLog.topic).limit(limit)).all()
+    if not counted:
+        return []
+    queries: dict[str, list[str]] = {}
+    for topic, query, _n in db.session.execute(
+            sa.select(SearchLog.topic, SearchLog.query, sa.func.count(SearchLog.id))
+            .where(*in_period, SearchLog.topic.in_([t for t, _ in counted]))
+            .group_by(SearchLog.topic, SearchLog.query)
+            .order_by(sa.func.count(SearchLog.id).desc(), SearchLog.query).limit(scan)):
+        if len(queries.setdefault(topic, [])) < examples:
+            queries[topic].append(query)
+    return [{"topic": t, "searches": n, "examples": queries.get(t, [])} for t, n in counted]
 
 
 def frequent_short_queries(start: date, end: date, max_words: int, limit: int = 20,

@@ -412,11 +412,25 @@ def _period():
     return start, end
 
 
+def _named_topics(rows: list[dict]) -> list[dict]:
+    """Gap topics with their name in the reader's language (the key itself
+    for a topic whose heading was renamed or removed since)."""
+    from core.i18n import current_language
+    from search.engine import outside_topic
+
+    language = current_language()
+    for row in rows:
+        topic = outside_topic(row["topic"])
+        row["name"] = topic.name(language) if topic else row["topic"]
+    return rows
+
+
 def _tables(start: date, end: date) -> dict:
     return {
         "top": svc.top_queries(start, end),
         "zero": svc.top_queries(start, end, zero_only=True),
         "uncertain": svc.top_queries(start, end, uncertain_only=True),
+        "topics": _named_topics(svc.gap_topics(start, end)),
         "deflection": svc.deflection_by_service(start, end),
         "funnel": svc.funnel_totals(start, end),
         "ikm": svc.ikm_by_service(start, end),
@@ -437,6 +451,8 @@ CSV_TABLES = {
     "pencarian-teratas": (["kueri", "jumlah"], lambda t: t["top"]),
     "tanpa-hasil": (["kueri", "jumlah"], lambda t: t["zero"]),
     "kurang-yakin": (["kueri", "jumlah"], lambda t: t["uncertain"]),
+    "topik-di-luar": (["topik", "kunci", "jumlah", "contoh_kueri"],
+                      lambda t: [(d["name"], d["topic"], d["searches"], " | ".join(d["examples"])) for d in t["topics"]]),
     "defleksi": (["layanan", "terbantu_ya", "tidak_terbantu", "klik_saran", "bertanya", "eskalasi", "tingkat_defleksi"],
                  lambda t: [(d["service"], d["yes"], d["no"], d["deflected"], d["posted"], d["escalated"],
                              "" if d["rate"] is None else f"{d['rate']:.3f}") for d in t["deflection"]]),

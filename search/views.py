@@ -3,7 +3,8 @@ snippet, confidence), one list best first (official pages and threads
 ranked together, an official page winning a tie), holding only what clears
 the calibrated confidence bar: when nothing does, the API answers
 ``"results": []`` with ``"abstained": true`` and /cari says that no official
-page matches and what to do next.  Results that clear the bar but not the
+page matches and what to do next (naming the topic, when the question is
+close to one we know our pages do not answer: ``"topic"``).  Results that clear the bar but not the
 confident one (``"certain": false``) are shown as "possibly related" under
 a notice that we are not sure they answer the question.  A typo whose
 correction is answered with confidence, where the typed query is not, gets
@@ -21,7 +22,7 @@ from flask_login import current_user
 
 from core import signals
 from core.errors import json_error
-from core.i18n import N_
+from core.i18n import N_, current_language
 from core.ratelimit import limited
 
 from .normalize import clean_query
@@ -104,6 +105,8 @@ def search_api():
                    "abstained": response.abstained,
                    "certain": bool(response.results) and response.certain,
                    "official_match": response.official_match, "confidence": round(response.confidence, 4),
+                   # no official answer, and the question looks like a topic we know we do not answer
+                   "topic": response.topic.to_json(current_language()) if response.topic else None,
                    "results": [result_json(r) for r in response.results]})
     # Where the time went, for operators and bench/search_latency.py: the
     # search, its stages (the lexical side overlaps query encoding; "dense"

@@ -545,6 +545,75 @@ def test_outside_topics_do_not_name_our_pages():
     assert not clash, clash
 
 
+def test_every_outside_line_has_a_topic_with_both_names():
+    """The outside list is grouped under "## topik | topic" headings: every
+    line has one, each with an Indonesian and an English name (shown to
+    citizens in either language), and the keys kept in the search log are
+    distinct slugs."""
+    from search.engine import outside_topic, outside_topic_headings, outside_topics, topic_key
+
+    headings = outside_topic_headings()
+    assert len(headings) == len(outside_topics()) and all(t is not None for t in headings)
+    topics = set(headings)
+    assert len(topics) >= 40 and len({t.key for t in topics}) == len(topics)
+    for t in topics:
+        assert t.name_id and t.name_en and t.name_en != t.name_id.lower() or t.name_id == "olahraga"
+        assert t.key == topic_key(t.name_id) and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", t.key)
+        assert outside_topic(t.key) is t and t.name("en") == t.name_en and t.name("id") == t.name_id
+    assert outside_topic("no-such-topic") is None and outside_topic(None) is None
+
+
+def test_an_unanswered_question_is_told_its_topic(dense_app):
+    """No official page answers "resep rendang padang", and it is close to a
+    topic we know our pages do not answer: /cari and the API name it (in the
+    reader's language), the search log keeps it, and the dashboard's
+    content-gap tables count searches per topic.  Questions we answer,
+    gibberish and lexical-only search name no topic."""
+    from analytics.models import SearchLog
+    from core.auth.services import create_user
+    from core.models import Role
+
+    client = dense_app.test_client()
+    data = client.get("/api/v1/search", query_string={"q": "resep rendang padang"}).get_json()
+    assert data["results"] == [] and data["topic"] == {"key": "resep-dan-makanan", "name": "resep dan makanan"}
+    english = client.get("/api/v1/search", query_string={"q": "resep rendang padang", "lang": "en"}).get_json()
+    assert english["topic"] == {"key": "resep-dan-makanan", "name": "recipes and food"}
+    from .test_openapi import assert_valid
+
+    assert_valid(english, "/components/schemas/SearchResponse", "a search naming its topic")
+    html = client.get("/cari", query_string={"q": "resep rendang padang", "lang": "id"}).get_data(as_text=True)
+    assert "Pertanyaan Anda sepertinya tentang resep dan makanan." in html
+    assert "Belum ada halaman resmi yang cocok" in html and 'href="/pertanyaan/tanya?judul=' in html
+    html = client.get("/cari", query_string={"q": "lupa pin atm bri", "lang": "en"}).get_data(as_text=True)
+    assert "Your question seems to be about banks, ATMs and e-wallets." in html
+    for q in ("perpanjang paspor", "jjjj kkkk llll", "asdfgh"):
+        data = client.get("/api/v1/search", query_string={"q": q}).get_json()
+        assert data["topic"] is None, q
+    html = client.get("/cari", query_string={"q": "perpanjang paspor", "lang": "id"}).get_data(as_text=True)
+    assert "sepertinya tentang" not in html
+    with dense_app.app_context():
+        eng = dense_app.extensions["search"]
+        assert eng.search("resep rendang padang", mode="lexical").topic is None
+        assert eng.search("resep rendang padang").topic.key == "resep-dan-makanan"
+        rows = [(r.query, r.topic) for r in db.session.scalars(sa.select(SearchLog).order_by(SearchLog.id))]
+    assert rows.count(("resep rendang padang", "resep-dan-makanan")) == 3
+    assert ("lupa pin atm bri", "bank-atm-dan-dompet-digital") in rows and ("perpanjang paspor", None) in rows
+    with dense_app.app_context():
+        create_user("u_km_topic", "kata-sandi-aman", role=Role.KNOWLEDGE_MANAGER, allow_reserved=True)
+    km = login_client(dense_app, "u_km_topic")
+    html = km.get("/kelola/analitik?lang=id").get_data(as_text=True)
+    section = html[html.index("Topik yang ditanyakan tanpa halaman resmi"):]
+    section = section[:section.index("</section>")]
+    assert "resep dan makanan" in section and "resep rendang padang" in section and ">3<" in section
+    assert section.index("resep dan makanan") < section.index("bank, ATM dan dompet digital")
+    csv = km.get("/kelola/analitik/topik-di-luar.csv?dari=2020-01-01&sampai=2030-01-01").get_data(as_text=True)
+    assert csv.splitlines()[:3] == ["topik,kunci,jumlah,contoh_kueri",
+                                    "resep dan makanan,resep-dan-makanan,3,resep rendang padang",
+                                    "\"bank, ATM dan dompet digital\",bank-atm-dan-dompet-digital,1,lupa pin atm bri"]
+    english = km.get("/kelola/analitik?lang=en").get_data(as_text=True)
+    assert "recipes and food" in english
+
+
 def test_domain_probe_feature_reads_the_query_vector(dense_app):
     """The candidate calibrator feature ``domain``: w . q + b on the query's
     e5 vector, kept through the JSON file; 0 for another encoder's probe
