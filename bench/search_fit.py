@@ -88,7 +88,15 @@ CALIBRATION_SETS = [OLD_QUERY, OLD_QUERY + ["top_idf_cover"], OLD_QUERY + ["top_
                     OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "unexplained", "top_central",
                                  "long_partial", "outside"],
                     OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "top_central", "central_share",
-                                 "long_partial", "outside"]]
+                                 "long_partial", "outside"],
+                    # stop 31: outside_cover, the share of the query's word groups in the
+                    # outside topic that holds the most of them (no vector needed, so the
+                    # lexical-only model can use the outside list too).  The second set is,
+                    # without its dense features, the committed lexical set plus it.
+                    OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "top_central", "long_partial",
+                                 "outside", "outside_cover"],
+                    OLD_QUERY + ["top_idf_cover", "foreign_subject", "brand", "unexplained", "top_central",
+                                 "central_share", "long_partial", "outside_cover"]]
 DENSE_QUERY_FEATURES = ("top_cos", "cos_margin", "cos_median", "domain", "outside")
 # L2 strengths offered to the domain probe (logistic regression on the query
 # vector), chosen by its out-of-fold AUC over the kind folds.
@@ -463,7 +471,7 @@ def query_features(model: Model, rec: dict) -> tuple[dict, list[float]]:
               "brand": qf.get("brand", 0.0), "unexplained": qf.get("unexplained", 0.0),
               # against the engine's best page when the record was made, as foreign_subject and brand
               "top_central": qf.get("top_central", 0.0), "central_share": qf.get("central_share", 0.0),
-              "outside": qf.get("outside", 0.0),
+              "outside": qf.get("outside", 0.0), "outside_cover": qf.get("outside_cover", 0.0),
               # records made before the engine reported it: the same function on the same text
               "length": qf["length"] if "length" in qf else query_length(content_words(clean_query(rec["query"].text))),
               # cross-fitted during the fit (see cross_fit_domain), else what the engine computed

@@ -125,14 +125,22 @@ def _english() -> frozenset[str]:
     return english_words()
 
 
-def _data_lines(name: str) -> tuple[str, ...]:
-    """The non-comment lines of a file in data/, stripped, in order, each once
-    (none when the file is missing)."""
+def _data_file(name: str) -> list[str]:
+    """The lines of a file in data/ as written (none when it is missing)."""
     try:
-        lines = (Path(__file__).with_name("data") / name).read_text(encoding="utf-8").splitlines()
+        return (Path(__file__).with_name("data") / name).read_text(encoding="utf-8").splitlines()
     except OSError:
-        return ()
-    return tuple(dict.fromkeys(w.strip() for w in lines if w.strip() and not w.startswith("#")))
+        return []
+
+
+def _entry(line: str) -> str | None:
+    """A data file line's entry, stripped; None for a blank or comment line."""
+    return line.strip() if line.strip() and not line.startswith("#") else None
+
+
+def _data_lines(name: str) -> tuple[str, ...]:
+    """The entries of a file in data/, in order, each once."""
+    return tuple(dict.fromkeys(e for e in map(_entry, _data_file(name)) if e is not None))
 
 
 def _word_list(name: str) -> frozenset[str]:
@@ -182,23 +190,44 @@ def topic_key(name: str) -> str:
 def outside_topic_headings() -> tuple[Topic | None, ...]:
     """For each line of ``outside_topics()`` (same order), the topic heading
     it is listed under (None before the first heading)."""
-    try:
-        raw = (Path(__file__).with_name("data") / "outside_topics.txt").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return ()
     current, seen = None, {}
-    for line in raw:
+    for line in _data_file("outside_topics.txt"):
         if line.startswith("## "):
             name_id, _, name_en = line[3:].partition("|")
             current = Topic(topic_key(name_id), name_id.strip(), name_en.strip())
-        elif line.strip() and not line.startswith("#"):
-            seen.setdefault(line.strip(), current)
+        elif (entry := _entry(line)) is not None:
+            seen.setdefault(entry, current)  # the first time, as _data_lines keeps it
     return tuple(seen.values())
 
 
 def outside_topic(key: str | None) -> Topic | None:
     """The topic with this key (None when no heading has it any more)."""
     return next((t for t in outside_topic_headings() if t is not None and t.key == key), None) if key else None
+
+
+@lru_cache(maxsize=1)
+def outside_term_lines() -> dict[str, tuple[int, ...]]:
+    """Analyzed term -> the outside topics' lines (indices into
+    ``outside_topics()``) that hold it."""
+    index: dict[str, list[int]] = {}
+    for i, line in enumerate(outside_topics()):
+        for t in term_set(line):
+            index.setdefault(t, []).append(i)
+    return {t: tuple(lines) for t, lines in index.items()}
+
+
+def outside_cover(groups: list[frozenset[str]]) -> float:
+    """The ``outside_cover`` query feature, the lexical side of ``outside``:
+    the share of the query's word groups found in the one outside line that
+    holds the most of them ("resep rendang": 1.0; our best page for it holds
+    neither word).  Needs no vector, so lexical-only search has it too."""
+    index = outside_term_lines()
+    if not groups or not index:
+        return 0.0
+    hits: Counter[int] = Counter()
+    for g in groups:
+        hits.update({i for t in g for i in index.get(t, ())})
+    return max(hits.values(), default=0) / len(groups)
 
 
 # How close (cosine, query to a line of the list) a query with no official
@@ -690,6 +719,7 @@ class SearchEngine:
                           "top_central": top_central, "central_share": central_share,
                           # how close the query is to a topic we know we do not answer
                           "outside": nearest[0] if nearest else (None if "dense" in used else 0.0),
+                          "outside_cover": outside_cover(groups),
                           "length": length,
                           # a long query the best page matches in part describes a situation;
                           # a short one names something else ("harga cabai")
@@ -745,7 +775,8 @@ class SearchEngine:
         # No official answer, and the query sits close to a topic we know we
         # do not answer: name it (to the citizen and the content-gap tables).
         topic = None
-        if (not rank_by and says_something and nearest and nearest[0] >= TOPIC_BAR
+        if (not rank_by and restrict is None and "service" in kinds and says_something
+                and nearest and nearest[0] >= TOPIC_BAR
                 and not any(r.kind == "service" for r in chosen)):
             headings = outside_topic_headings()
             topic = headings[nearest[1]] if nearest[1] < len(headings) else None

@@ -58,6 +58,9 @@ vehicle-sale page and the thing asked about outside it; stop 29),
 pages do not answer, ``data/outside_topics.txt``: "blokir kartu atm bank",
 "ganti kartu sim hp yang hilang"; read beside ``top_cos``, a query closer
 to one of them than to any page is likely not ours; stop 30),
+``outside_cover`` (its lexical side, for lexical-only search too: the
+share of the query's word groups found in the one outside topic that holds
+the most of them; "resep rendang" 1.0; stop 31),
 ``cos_margin`` / ``cos_median`` (best cosine minus the
 fifth best / the median of the top 20: a query about something we cover
 has a clear winner, an unrelated one a flat list) and ``domain`` (a linear
@@ -92,7 +95,8 @@ FEATURES = ("lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cover
 DENSE_FEATURES = frozenset({"dense_cos", "dense_rr"})
 QUERY_FEATURES = ("top_score", "top_cos", "top_cover", "known", "cos_margin", "cos_median", "top_idf_cover",
                   "top_name_sim", "english", "foreign", "foreign_subject", "brand", "top_miss_idf", "domain",
-                  "unexplained", "top_central", "length", "long_partial", "central_share", "outside")
+                  "unexplained", "top_central", "length", "long_partial", "central_share", "outside",
+                  "outside_cover")
 DEFAULT_PATH = Path(__file__).with_name("data") / "fusion.json"
 
 

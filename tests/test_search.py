@@ -545,6 +545,27 @@ def test_outside_topics_do_not_name_our_pages():
     assert not clash, clash
 
 
+def test_outside_cover_is_the_lexical_side_of_outside(app):
+    """``outside_cover``: the share of the query's word groups found in the
+    outside topic holding the most of them; no vector needed, so lexical-only
+    search (this app has no encoder) computes it too."""
+    from search.engine import outside_cover, outside_term_lines, outside_topics, term_set
+
+    index = outside_term_lines()
+    assert all(max(lines) < len(outside_topics()) for lines in index.values())
+    assert outside_cover([]) == 0.0
+    assert outside_cover([term_set("resep"), term_set("rendang")]) == 1.0  # "resep rendang" is a line
+    assert outside_cover([term_set("resep"), term_set("qqqzzz")]) == 0.5
+    with app.app_context():
+        eng = app.extensions["search"]
+        theirs = eng.search("resep rendang padang", suggest=False)
+        ours = eng.search("perpanjang paspor", suggest=False)
+        assert theirs.mode == "lexical"
+        groups = eng.query_groups("resep rendang padang")
+        assert theirs.query_features["outside_cover"] == pytest.approx(outside_cover(groups))
+        assert theirs.query_features["outside_cover"] > ours.query_features["outside_cover"]
+
+
 def test_every_outside_line_has_a_topic_with_both_names():
     """The outside list is grouped under "## topik | topic" headings: every
     line has one, each with an Indonesian and an English name (shown to
@@ -589,6 +610,9 @@ def test_an_unanswered_question_is_told_its_topic(dense_app):
     for q in ("perpanjang paspor", "jjjj kkkk llll", "asdfgh"):
         data = client.get("/api/v1/search", query_string={"q": q}).get_json()
         assert data["topic"] is None, q
+    # a search of threads only says nothing about our official pages
+    only_threads = {"q": "resep rendang padang", "types": "question"}
+    assert client.get("/api/v1/search", query_string=only_threads).get_json()["topic"] is None
     html = client.get("/cari", query_string={"q": "perpanjang paspor", "lang": "id"}).get_data(as_text=True)
     assert "sepertinya tentang" not in html
     with dense_app.app_context():
