@@ -452,7 +452,8 @@ CSV_TABLES = {
     "tanpa-hasil": (["kueri", "jumlah"], lambda t: t["zero"]),
     "kurang-yakin": (["kueri", "jumlah"], lambda t: t["uncertain"]),
     "topik-di-luar": (["topik", "kunci", "jumlah", "contoh_kueri"],
-                      lambda t: [(d["name"], d["topic"], d["searches"], " | ".join(d["examples"])) for d in t["topics"]]),
+                      lambda t: [(d["name"], d["topic"], d["searches"], " | ".join(d["examples"]))
+                                 for d in t["topics"]]),
     "defleksi": (["layanan", "terbantu_ya", "tidak_terbantu", "klik_saran", "bertanya", "eskalasi", "tingkat_defleksi"],
                  lambda t: [(d["service"], d["yes"], d["no"], d["deflected"], d["posted"], d["escalated"],
                              "" if d["rate"] is None else f"{d['rate']:.3f}") for d in t["deflection"]]),

@@ -3,14 +3,14 @@ snippet, confidence), one list best first (official pages and threads
 ranked together, an official page winning a tie), holding only what clears
 the calibrated confidence bar: when nothing does, the API answers
 ``"results": []`` with ``"abstained": true`` and /cari says that no official
-page matches and what to do next (naming the topic, when the question is
-close to one we know our pages do not answer: ``"topic"``).  Results that clear the bar but not the
-confident one (``"certain": false``) are shown as "possibly related" under
-a notice that we are not sure they answer the question.  A typo whose
-correction is answered with confidence, where the typed query is not, gets
-the correction's results ("showing results for", ``"corrected"``), with a
-way back to exactly what was typed (``persis=1`` on /cari, ``exact=1`` in
-the API)."""
+page matches and what to do next, naming the topic when the question is
+close to one we know our pages do not answer (``"topic"``).  Results that
+clear the bar but not the confident one (``"certain": false``) are shown as
+"possibly related" under a notice that we are not sure they answer the
+question.  A typo whose correction is answered with confidence, where the
+typed query is not, gets the correction's results ("showing results for",
+``"corrected"``), with a way back to exactly what was typed (``persis=1``
+on /cari, ``exact=1`` in the API)."""
 from __future__ import annotations
 
 import logging
