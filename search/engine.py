@@ -159,11 +159,10 @@ def brands() -> frozenset[str]:
     return _word_list("brands.txt")
 
 
-@lru_cache(maxsize=1)
 def outside_topics() -> tuple[str, ...]:
     """Topics citizens search for that our pages do not answer
     (data/outside_topics.txt, one short query-like phrase per line)."""
-    return _data_lines("outside_topics.txt")
+    return _outside_list()[0]
 
 
 @dataclass(frozen=True)
@@ -187,22 +186,29 @@ def topic_key(name: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def outside_topic_headings() -> tuple[Topic | None, ...]:
-    """For each line of ``outside_topics()`` (same order), the topic heading
-    it is listed under (None before the first heading)."""
-    current, seen = None, {}
+def _outside_list() -> tuple[tuple[str, ...], tuple[Topic | None, ...], dict[str, Topic]]:
+    """data/outside_topics.txt read once: its lines (in order, each once),
+    the heading each line is listed under (None before the first heading),
+    and the headings by key."""
+    current, lines = None, {}
     for line in _data_file("outside_topics.txt"):
         if line.startswith("## "):
             name_id, _, name_en = line[3:].partition("|")
             current = Topic(topic_key(name_id), name_id.strip(), name_en.strip())
         elif (entry := _entry(line)) is not None:
-            seen.setdefault(entry, current)  # the first time, as _data_lines keeps it
-    return tuple(seen.values())
+            lines.setdefault(entry, current)
+    by_key = {t.key: t for t in lines.values() if t is not None}
+    return tuple(lines), tuple(lines.values()), by_key
+
+
+def outside_topic_headings() -> tuple[Topic | None, ...]:
+    """For each line of ``outside_topics()`` (same order), its topic heading."""
+    return _outside_list()[1]
 
 
 def outside_topic(key: str | None) -> Topic | None:
     """The topic with this key (None when no heading has it any more)."""
-    return next((t for t in outside_topic_headings() if t is not None and t.key == key), None) if key else None
+    return _outside_list()[2].get(key) if key else None
 
 
 @lru_cache(maxsize=1)
@@ -397,15 +403,11 @@ class SearchEngine:
         if dense is not None:
             outside_matrix(dense.encoder, self.root / "dense")
 
-    def outside_similarity(self, vector) -> float | None:
-        """The ``outside`` query feature: the query vector's cosine to the
-        closest topic our pages do not answer (``outside_topics``); None
-        without a vector, an encoder, the list or its vectors."""
-        nearest = self.outside_nearest(vector)
-        return nearest[0] if nearest else None
-
     def outside_nearest(self, vector) -> tuple[float, int] | None:
-        """The ``outside`` feature and the index of the line it came from."""
+        """The ``outside`` query feature, the query vector's cosine to the
+        closest topic our pages do not answer (``outside_topics``), and that
+        line's index; None without a vector, an encoder, the list or its
+        vectors."""
         dense = self._dense
         if vector is None or dense is None:
             return None
