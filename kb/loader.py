@@ -31,6 +31,7 @@ class LoadReport:
     unchanged: list[str] = field(default_factory=list)
     flagged: list[str] = field(default_factory=list)  # pages flagged for review by a regulation change
     best_bets: int | None = None  # pages pinned by content/best_bets.yml (None: no such file)
+    referrals: int | None = None  # topic referrals from content/referrals.yml (None: no such file)
 
     def summary(self) -> str:
         text = (f"kategori diperbarui: {self.categories}, instansi diperbarui: {self.agencies}, "
@@ -40,6 +41,8 @@ class LoadReport:
             text += f", ditandai perlu ditinjau: {', '.join(self.flagged)}"
         if self.best_bets is not None:
             text += f", pilihan utama pencarian: {self.best_bets}"
+        if self.referrals is not None:
+            text += f", rujukan topik: {self.referrals}"
         return text
 
 
@@ -54,6 +57,7 @@ class ParsedContent:
     registry: Registry = field(default_factory=Registry)
     problems: list[ContentProblem] = field(default_factory=list)
     best_bets: list | None = None  # kb.best_bets.BetEntry from best_bets.yml (None: no such file)
+    referrals: list | None = None  # kb.referrals.ReferralEntry from referrals.yml (None: no such file)
 
     def is_empty(self) -> bool:
         return not (self.categories or self.agencies or self.regulations or self.services)
@@ -251,6 +255,13 @@ def parse_directory(directory: str | Path, *, use_db: bool = True, allow_empty: 
             known_slugs |= set(db.session.scalars(db.select(Service.slug)))
         parsed.best_bets = parse_entries(data, "best_bets.yml", known_slugs, problems)
 
+    if (root / "referrals.yml").exists():
+        from .referrals import parse_entries as parse_referrals
+
+        text = read_text(root / "referrals.yml", "referrals.yml", problems)
+        data = parse_yaml(text, "referrals.yml", problems) if text is not None else None
+        parsed.referrals = parse_referrals(data, "referrals.yml", registry, problems, today=today)
+
     if parsed.is_empty() and not allow_empty and not (root / "threads").is_dir():
         problems.append(ContentProblem(str(directory), "folder", "tidak berisi categories.yml, agencies/, "
                                                                  "regulations/ maupun services/*.md"))
@@ -316,6 +327,13 @@ def write_parsed(parsed: ParsedContent, rendered: dict[str, str] | None = None) 
         db.session.flush()
         slugs = dict(db.session.execute(db.select(Service.slug, Service.id)).all())
         report.best_bets = replace_from_content(parsed.best_bets, slugs)
+    if parsed.referrals is not None:
+        from .models import Agency
+        from .referrals import replace_from_content as replace_referrals
+
+        db.session.flush()
+        agencies = dict(db.session.execute(db.select(Agency.slug, Agency.id)).all())
+        report.referrals = replace_referrals(parsed.referrals, agencies)
     return report
 
 

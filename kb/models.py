@@ -286,3 +286,25 @@ class BestBet(db.Model):
 
     service: Mapped[Service] = relationship()
     created_by: Mapped[User | None] = relationship()
+
+
+class TopicReferral(db.Model):
+    """Where to go with a question on a topic our pages do not answer (a
+    heading of search/data/outside_topics.txt, by its key): an agency, one
+    plain sentence in Indonesian and English, and the sources that back the
+    sentence.  From ``content/referrals.yml``, replaced on each load; shown
+    beside "no official page matches" (``kb.referrals``)."""
+
+    __tablename__ = "kb_topic_referrals"
+    __table_args__ = (sa.UniqueConstraint("topic", "agency_id", name="uq_kb_topic_referrals_topic_agency"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(sa.String(80), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("kb_agencies.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+    text_en: Mapped[str] = mapped_column(sa.Text)
+    sources: Mapped[list] = mapped_column(sa.JSON, default=list)
+    last_reviewed: Mapped[date] = mapped_column()
+
+    agency: Mapped[Agency] = relationship()

@@ -24,6 +24,10 @@ _PROVIDERS: dict[str, Provider] = {}
 # Best bets: a query key (``SearchEngine.pin_key``) -> the doc ids a knowledge
 # manager pinned to the top for exactly that query, in order.  kb registers it.
 _PINS: Callable[[str], list[str]] | None = None
+# Referrals: a topic key (search.engine.Topic.key) -> who handles that topic
+# our pages do not answer, as dicts (agency, name, website, text, text_en,
+# sources, last_reviewed).  kb registers it.
+_REFERRALS: Callable[[str], list[dict]] | None = None
 
 
 def register(kind: str, load, all_refs, visible=None, visible_many=None) -> None:
@@ -33,6 +37,17 @@ def register(kind: str, load, all_refs, visible=None, visible_many=None) -> None
 def register_pins(lookup: Callable[[str], list[str]]) -> None:
     global _PINS
     _PINS = lookup
+
+
+def register_referrals(lookup: Callable[[str], list[dict]]) -> None:
+    global _REFERRALS
+    _REFERRALS = lookup
+
+
+def referrals(topic_key: str) -> list[dict]:
+    """Who handles a topic our pages do not answer ([] when nobody is on
+    record or no provider is registered)."""
+    return list(_REFERRALS(topic_key)) if _REFERRALS is not None and topic_key else []
 
 
 def pinned(key: str) -> list[str]:

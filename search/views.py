@@ -4,7 +4,9 @@ ranked together, an official page winning a tie), holding only what clears
 the calibrated confidence bar: when nothing does, the API answers
 ``"results": []`` with ``"abstained": true`` and /cari says that no official
 page matches and what to do next, naming the topic when the question is
-close to one we know our pages do not answer (``"topic"``).  Results that
+close to one we know our pages do not answer (``"topic"``) and who handles
+that topic instead (its ``"referrals"``, from content/referrals.yml through
+``registry.referrals``: an agency, a sentence and its sources).  Results that
 clear the bar but not the confident one (``"certain": false``) are shown as
 "possibly related" under a notice that we are not sure they answer the
 question.  A typo whose correction is answered with confidence, where the
@@ -27,7 +29,7 @@ from core.ratelimit import limited
 
 from .normalize import clean_query
 from .outbox import engine
-from .registry import filter_visible
+from .registry import filter_visible, referrals
 
 bp = Blueprint("search", __name__, template_folder="templates")
 api = Blueprint("search_api", __name__, url_prefix="/api/v1")
@@ -44,6 +46,27 @@ def _notify(q: str, response, source: str):
     except Exception:  # analytics must never break search
         logging.getLogger("layanan.search").exception("search_performed subscriber failed")
         return None
+
+
+def topic_referrals(response, language: str) -> list[dict]:
+    """Who handles the topic of an unanswered question, each with its
+    sentence in the reader's language ([] without a topic)."""
+    if response is None or response.topic is None:
+        return []
+    out = []
+    for r in referrals(response.topic.key):
+        text = r["text_en"] if language == "en" else r["text"]
+        out.append({"agency": r["agency"], "name": r["name"], "website": r["website"], "text": text,
+                    "sources": r["sources"], "last_reviewed": r["last_reviewed"]})
+    return out
+
+
+def topic_json(response, language: str) -> dict | None:
+    if response.topic is None:
+        return None
+    return {**response.topic.to_json(language),
+            "referrals": [{**r, "last_reviewed": r["last_reviewed"].isoformat()}
+                          for r in topic_referrals(response, language)]}
 
 
 def result_json(result) -> dict:
@@ -64,7 +87,8 @@ def results():
         response.results = filter_visible(current_user, response.results)
     search_id = _notify(q, response, "page") if response else None
     return render_template("search/results.html", q=q.strip()[:200], search_query=q.strip()[:200],
-                           response=response, results=response.results if response else [], search_id=search_id)
+                           response=response, results=response.results if response else [], search_id=search_id,
+                           referrals=topic_referrals(response, current_language()))
 
 
 def _bad(message: str, status: int = 400):
@@ -105,8 +129,9 @@ def search_api():
                    "abstained": response.abstained,
                    "certain": bool(response.results) and response.certain,
                    "official_match": response.official_match, "confidence": round(response.confidence, 4),
-                   # no official answer, and the question looks like a topic we know we do not answer
-                   "topic": response.topic.to_json(current_language()) if response.topic else None,
+                   # no official answer, and the question looks like a topic we know we do not
+                   # answer: which one, and who handles it
+                   "topic": topic_json(response, current_language()),
                    "results": [result_json(r) for r in response.results]})
     # Where the time went, for operators and bench/search_latency.py: the
     # search, its stages (the lexical side overlaps query encoding; "dense"

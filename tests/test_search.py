@@ -596,9 +596,10 @@ def test_an_unanswered_question_is_told_its_topic(dense_app):
 
     client = dense_app.test_client()
     data = client.get("/api/v1/search", query_string={"q": "resep rendang padang"}).get_json()
-    assert data["results"] == [] and data["topic"] == {"key": "resep-dan-makanan", "name": "resep dan makanan"}
+    assert data["results"] == [] and data["topic"] == {"key": "resep-dan-makanan", "name": "resep dan makanan",
+                                                      "referrals": []}
     english = client.get("/api/v1/search", query_string={"q": "resep rendang padang", "lang": "en"}).get_json()
-    assert english["topic"] == {"key": "resep-dan-makanan", "name": "recipes and food"}
+    assert english["topic"] == {"key": "resep-dan-makanan", "name": "recipes and food", "referrals": []}
     from .test_openapi import assert_valid
 
     assert_valid(english, "/components/schemas/SearchResponse", "a search naming its topic")
@@ -636,6 +637,45 @@ def test_an_unanswered_question_is_told_its_topic(dense_app):
                                     "\"bank, ATM dan dompet digital\",bank-atm-dan-dompet-digital,1,lupa pin atm bri"]
     english = km.get("/kelola/analitik?lang=en").get_data(as_text=True)
     assert "recipes and food" in english
+
+
+def test_an_unanswered_question_is_told_who_handles_its_topic(dense_app):
+    """"lupa pin atm bri" gets no official page and the banks topic; /cari
+    and the API say who handles it, in the reader's language, with the
+    sources behind the sentence and the review date.  A topic nobody is on
+    record for gets its name and an empty list."""
+    from kb.models import TopicReferral
+
+    from .test_openapi import assert_valid
+
+    client = dense_app.test_client()
+    data = client.get("/api/v1/search", query_string={"q": "lupa pin atm bri"}).get_json()
+    assert data["results"] == [] and data["topic"]["key"] == "bank-atm-dan-dompet-digital"
+    referrals = data["topic"]["referrals"]
+    assert referrals and referrals[0]["agency"] == "ojk" and "OJK" in referrals[0]["name"]
+    assert all(r["sources"] and r["last_reviewed"] for r in referrals)
+    assert_valid(data, "/components/schemas/SearchResponse", "a search naming its topic and who handles it")
+    english = client.get("/api/v1/search", query_string={"q": "lupa pin atm bri", "lang": "en"}).get_json()
+    with dense_app.app_context():
+        row = db.session.scalar(sa.select(TopicReferral).where(TopicReferral.topic == "bank-atm-dan-dompet-digital")
+                                .order_by(TopicReferral.position))
+        text, text_en = row.text, row.text_en
+    assert referrals[0]["text"] == text and english["topic"]["referrals"][0]["text"] == text_en != text
+
+    html = client.get("/cari", query_string={"q": "lupa pin atm bri", "lang": "id"}).get_data(as_text=True)
+    block = html[html.index("Belum ada halaman resmi yang cocok"):]
+    block = block[:block.index("</section>")]
+    assert "Yang dapat membantu:" in block and text in block and "Sumber:" in block
+    assert 'href="https://kontak157.ojk.go.id"' in block or "kontak157.ojk.go.id" in block
+    html = client.get("/cari", query_string={"q": "lupa pin atm bri", "lang": "en"}).get_data(as_text=True)
+    assert "Who can help:" in html and text_en in html
+
+    recipe = client.get("/api/v1/search", query_string={"q": "resep rendang padang", "lang": "id"}).get_json()
+    assert recipe["topic"] == {"key": "resep-dan-makanan", "name": "resep dan makanan", "referrals": []}
+    html = client.get("/cari", query_string={"q": "resep rendang padang", "lang": "id"}).get_data(as_text=True)
+    assert "Yang dapat membantu:" not in html
+    # a question we answer names no topic and so no referral
+    assert client.get("/api/v1/search", query_string={"q": "perpanjang paspor"}).get_json()["topic"] is None
 
 
 def test_domain_probe_feature_reads_the_query_vector(dense_app):
