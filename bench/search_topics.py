@@ -12,8 +12,11 @@ the committed search/data/fusion.json) and prints, per set and kind of query:
 
 - how many got no official page, and how many of those a topic;
 - in-domain queries named a topic (wrong by construction: we answer them);
-- every (query, topic) pair of the out-of-domain queries, for reading: the
-  file ends with them, so a person can judge whether the topic is right.
+- how many of the named topics have a referral (content/referrals.yml: who
+  handles that topic, shown under the topic since stop 32);
+- every (query, topic, referred to) row of the out-of-domain queries, for
+  reading: the file ends with them, so a person can judge whether the topic
+  and the agencies it sends the citizen to are right.
 
 TOPIC_BAR was chosen on tuning queries only; held-out figures are reported.
 """
@@ -49,22 +52,27 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default=None, help="also write the report (markdown) here")
     args = parser.parse_args()
+    from kb.loader import parse_directory
     from search.engine import TOPIC_BAR
+
+    referred: dict[str, list[str]] = {}
+    for entry in parse_directory(ROOT / "content", use_db=False).referrals or []:
+        referred.setdefault(entry.topic, []).append(entry.agency)
 
     corpus = search_quality.citizen_corpus(SimpleNamespace(encoder=args.encoder, threads=args.threads,
                                                            keep_citizen=args.keep_citizen), None)
     lines = [f"# Topics named for unanswered questions (TOPIC_BAR = {TOPIC_BAR})", "",
              f"Command: `.venv/bin/python bench/search_topics.py{' --keep-citizen' if args.keep_citizen else ''}`"
              f" ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})", "",
-             "| set | kind | queries | no official page | of those, topic named |",
-             "|---|---|---|---|---|"]
-    pairs: dict[str, list[tuple[str, str, float]]] = {}
+             "| set | kind | queries | no official page | of those, topic named | of those, with a referral |",
+             "|---|---|---|---|---|---|"]
+    pairs: dict[str, list[tuple[str, str, float, str]]] = {}
     wrong: list[str] = []
     with corpus.app.app_context():
         engine = corpus.app.extensions["search"]
         engine.prepare_outside()
         for set_name, queries in corpus.sets.items():
-            n, none, named = Counter(), Counter(), Counter()
+            n, none, named, with_referral = Counter(), Counter(), Counter(), Counter()
             for q in queries:
                 r = engine.search(q.text, k=10)
                 kind = group(q)
@@ -73,19 +81,23 @@ def main() -> None:
                     none[kind] += 1
                     if r.topic:
                         named[kind] += 1
+                        with_referral[kind] += r.topic.key in referred
                 if r.topic and kind == "in-domain":
                     wrong.append(f"{set_name}: {q.text!r} -> {r.topic.name_id}")
                 if r.topic and kind == "out-of-domain":
                     pairs.setdefault(set_name, []).append((q.text, r.topic.name_id,
-                                                           r.query_features.get("outside", 0.0)))
+                                                           r.query_features.get("outside", 0.0),
+                                                           ", ".join(referred.get(r.topic.key, []))))
             for kind in ("in-domain", "out-of-domain", "gibberish"):
                 share = f"{named[kind]} ({named[kind] / none[kind]:.1%})" if none[kind] else "0"
-                lines.append(f"| {set_name} | {kind} | {n[kind]} | {none[kind]} | {share} |")
+                sent = f"{with_referral[kind]} ({with_referral[kind] / named[kind]:.1%})" if named[kind] else "0"
+                lines.append(f"| {set_name} | {kind} | {n[kind]} | {none[kind]} | {share} | {sent} |")
     lines += ["", f"In-domain queries named a topic: {len(wrong)}", *[f"- {w}" for w in wrong]]
     for set_name, rows in pairs.items():
         lines += ["", f"## {set_name}: out-of-domain queries and the topic named ({len(rows)})", "",
-                  "| query | topic | cosine |", "|---|---|---|"]
-        lines += [f"| {t} | {topic} | {cos:.3f} |" for t, topic, cos in sorted(rows, key=lambda r: (r[1], r[0]))]
+                  "| query | topic | cosine | referred to |", "|---|---|---|---|"]
+        lines += [f"| {t} | {topic} | {cos:.3f} | {agencies} |"
+                  for t, topic, cos, agencies in sorted(rows, key=lambda r: (r[1], r[0]))]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:
