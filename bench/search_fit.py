@@ -25,7 +25,7 @@ import statistics
 import numpy as np
 
 from search.analysis import content_words, long_partial, meaningful, query_length
-from search.fusion import DENSE_FEATURES, FusionParams, Model
+from search.fusion import DENSE_FEATURES, THREAD_FEATURES, FusionParams, Model
 from search.normalize import clean_query
 
 RRF_K = 60
@@ -44,8 +44,17 @@ OLD_RANKER = ["lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cov
 # best@1 fell 0.885 -> 0.731; it is no longer offered, a decision made on
 # held-out figures (bench/results/search_quality_short_service_experiment.md).
 # The engine still computes the feature (one multiplication) for the next try.
-RANKER_SETS = [OLD_RANKER, OLD_RANKER + ["idf_cover", "name_sim"],
-               [f for f in OLD_RANKER if f != "prior_rr"] + ["idf_cover", "name_sim"]]
+# Stop 32 offers thread-only copies of the candidate features (``<name>_thread``,
+# search.fusion.THREAD_FEATURES): duplicate-question retrieval (Quora-ID) ranked
+# worse fused than dense alone (5-fold CV 0.9246 vs 0.9315 on the tuning pairs)
+# because the weights official pages need (title and keyword coverage) also
+# ranked threads; with the copies CV gave 0.9317-0.9319, citizen unchanged
+# (tuning data only, bench/results/search_quality.md).
+_COMMITTED_RANKER = [f for f in OLD_RANKER if f != "prior_rr"] + ["idf_cover", "name_sim"]
+RANKER_SETS = [OLD_RANKER, OLD_RANKER + ["idf_cover", "name_sim"], _COMMITTED_RANKER,
+               _COMMITTED_RANKER + ["dense_cos_thread", "dense_rr_thread", "lex_rr_thread"],
+               _COMMITTED_RANKER + ["title_cover_thread", "idf_cover_thread", "name_sim_thread"],
+               _COMMITTED_RANKER + [f"{f}_thread" for f in THREAD_FEATURES]]
 OLD_QUERY = ["top_score", "top_cos", "top_cover", "known", "cos_margin"]
 CALIBRATION_SETS = [OLD_QUERY, OLD_QUERY + ["top_idf_cover"], OLD_QUERY + ["top_idf_cover", "top_name_sim"],
                     OLD_QUERY + ["top_idf_cover", "top_name_sim", "cos_median", "english"],

@@ -21,7 +21,7 @@ import numpy as np
 from .analysis import (STOPWORDS, analyze, content_words, long_partial, meaningful, query_length, shortness, stem,
                        terms, words)
 from .dense import DenseIndex, load_encoder
-from .fusion import FusionParams
+from .fusion import FusionParams, add_thread_features
 from .lexical import LexicalIndex
 from .normalize import Normalizer, clean_query, encoder_text, meaning
 from .registry import pinned as pinned_for
@@ -683,7 +683,7 @@ class SearchEngine:
             if run_mode == "hybrid":
                 cos = c.dense_cos if c.dense_cos is not None else cos_floor
                 x.update({"dense_cos": cos, "dense_rr": 1.0 / c.dense_rank if c.dense_rank else 0.0})
-            c.x = x
+            c.x = add_thread_features(x, c.kind == "service")
             c.score = model.score(x)
         best = max(shortlist, key=lambda c: c.score, default=None)
         # Another country named by the query but not by the best page

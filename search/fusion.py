@@ -25,6 +25,12 @@ short_service   ``is_service`` times how short the query is
 prior_rr        1 / rank in an earlier retrieval stage's order, when the
                 caller re-ranks such a list (``search(prior=...)``); 0 in
                 ordinary searches, so it never changes them
+*_thread        the same value as ``lex_norm``, ``lex_rr``, ``dense_cos``,
+                ``dense_rr``, ``cover``, ``title_cover``, ``idf_cover`` or
+                ``name_sim`` for a community thread, 0 for an official page:
+                a thread's own weights, so a question matched against other
+                questions can lean on the dense list while official pages
+                keep the title and keyword evidence (stop 32)
 ==============  ===========================================================
 
 A linear **ranker** ``score = w . x`` orders the candidates (fitted by a
@@ -90,9 +96,20 @@ from pathlib import Path
 
 import numpy as np
 
+# Candidate features that also get a thread-only copy (``<name>_thread``).
+THREAD_FEATURES = ("lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cover", "idf_cover", "name_sim")
 FEATURES = ("lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cover", "is_service", "prior_rr",
-            "idf_cover", "name_sim", "short_service")
-DENSE_FEATURES = frozenset({"dense_cos", "dense_rr"})
+            "idf_cover", "name_sim", "short_service", *(f"{f}_thread" for f in THREAD_FEATURES))
+DENSE_FEATURES = frozenset({"dense_cos", "dense_rr", "dense_cos_thread", "dense_rr_thread"})
+
+
+def add_thread_features(x: dict[str, float], is_service: bool) -> dict[str, float]:
+    """``x`` with the thread-only copies of THREAD_FEATURES (0 for an
+    official page; a feature missing from ``x`` is missing from the copy)."""
+    for name in THREAD_FEATURES:
+        if name in x:
+            x[f"{name}_thread"] = 0.0 if is_service else x[name]
+    return x
 QUERY_FEATURES = ("top_score", "top_cos", "top_cover", "known", "cos_margin", "cos_median", "top_idf_cover",
                   "top_name_sim", "english", "foreign", "foreign_subject", "brand", "top_miss_idf", "domain",
                   "unexplained", "top_central", "length", "long_partial", "central_share", "outside",

@@ -545,6 +545,28 @@ def test_outside_topics_do_not_name_our_pages():
     assert not clash, clash
 
 
+def test_threads_have_their_own_copies_of_the_ranking_features(app):
+    """``<name>_thread``: a community thread carries a copy of its lexical
+    (and, in hybrid search, dense) features, an official page zeros, so the
+    fitted ranker can weigh a question matched against other questions
+    differently from an official page; the model file keeps such weights."""
+    from search.fusion import THREAD_FEATURES, Model
+
+    with app.app_context():
+        ranked = app.extensions["search"].search("paspor hilang di luar negeri", k=10, suggest=False).ranked
+    kinds = {r.kind for r in ranked}
+    assert kinds == {"service", "question"}
+    for r in ranked:
+        for name in THREAD_FEATURES:
+            if name in r.features:
+                expected = 0.0 if r.kind == "service" else r.features[name]
+                assert r.features[f"{name}_thread"] == expected, (r.doc_id, name)
+    assert "dense_cos_thread" not in ranked[0].features  # lexical-only search: no dense features at all
+    model = Model.from_json({"weights": {"dense_rr_thread": 2.0, "lex_rr": 1.0}})
+    assert model.weights == {"dense_rr_thread": 2.0, "lex_rr": 1.0}
+    assert model.score({"dense_rr_thread": 0.5, "lex_rr": 1.0}) == 2.0
+
+
 def test_outside_cover_is_the_lexical_side_of_outside(app):
     """``outside_cover``: the share of the query's word groups found in the
     outside topic holding the most of them; no vector needed, so lexical-only
