@@ -661,7 +661,7 @@ def test_an_unanswered_question_is_told_its_topic(dense_app):
     assert "recipes and food" in english
 
 
-def test_an_unanswered_question_is_told_who_handles_its_topic(dense_app):
+def test_an_unanswered_question_is_told_who_handles_its_topic(dense_app, monkeypatch):
     """"lupa pin atm bri" gets no official page and the banks topic; /cari
     and the API say who handles it, in the reader's language, with the
     sources behind the sentence and the review date.  A topic nobody is on
@@ -698,6 +698,17 @@ def test_an_unanswered_question_is_told_who_handles_its_topic(dense_app):
     assert "Yang dapat membantu:" not in html
     # a question we answer names no topic and so no referral
     assert client.get("/api/v1/search", query_string={"q": "perpanjang paspor"}).get_json()["topic"] is None
+    # a failing lookup costs the referrals, never the answer
+    import search.views
+
+    def broken(key):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(search.views, "referrals", broken)
+    data = client.get("/api/v1/search", query_string={"q": "lupa pin atm bri", "lang": "id"}).get_json()
+    assert data["topic"]["key"] == "bank-atm-dan-dompet-digital" and data["topic"]["referrals"] == []
+    page = client.get("/cari", query_string={"q": "lupa pin atm bri", "lang": "id"})
+    assert page.status_code == 200 and "Yang dapat membantu:" not in page.get_data(as_text=True)
 
 
 def test_domain_probe_feature_reads_the_query_vector(dense_app):
