@@ -12,7 +12,7 @@ search package never imports kb."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import has_app_context
@@ -104,6 +104,8 @@ def parse_entries(data, rel: str, registry, problems: list, *, today: date | Non
                 bad = True
         if bad:
             continue
+        if isinstance(reviewed, datetime):  # YAML reads "2026-11-27 10:00" as a timestamp
+            reviewed = reviewed.date()
         if not isinstance(reviewed, date):
             problems.append(ContentProblem(rel, f"{where}.last_reviewed", "wajib: tanggal (YYYY-MM-DD)"))
             continue

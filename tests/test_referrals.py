@@ -61,6 +61,9 @@ def test_a_referral_is_an_official_claim_and_is_checked(tmp_path):
     from core.contentio import check_content
     from kb.loader import parse_directory
 
+    timestamped = GOOD.replace("last_reviewed: 2026-11-01", "last_reviewed: 2026-11-01 09:30:00")
+    parsed = parse_directory(_folder(tmp_path / "ts", timestamped), use_db=False, today=date(2026, 11, 27))
+    assert parsed.referrals[0].last_reviewed == date(2026, 11, 1)
     parsed = parse_directory(_folder(tmp_path / "ok", GOOD), use_db=False, today=date(2026, 11, 27))
     assert [p for p in parsed.problems if p.severity != "warning"] == [] and len(parsed.referrals) == 1
     entry = parsed.referrals[0]
@@ -100,7 +103,7 @@ def test_a_referral_is_an_official_claim_and_is_checked(tmp_path):
   text: Ditinjau besok.
   text_en: Reviewed tomorrow.
   sources: ["uu-21-2011"]
-  last_reviewed: 2026-11-28
+  last_reviewed: 2026-11-28 08:00:00
 - topic: bank-atm-dan-dompet-digital
   agency: ojk
   text: Dua kali.
