@@ -12,7 +12,7 @@ search package never imports kb."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 from flask import has_app_context
@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from core.extensions import db
 
 from .models import Regulation, TopicReferral
+from .record import parse_date, parse_source
 
 TEXT_CHARS = 400
 PER_TOPIC = 3          # shown together under one topic; more would bury the first
@@ -36,6 +37,18 @@ class ReferralEntry:
     text_en: str
     sources: list[str]
     last_reviewed: date
+
+
+class _Collect:
+    """What ``kb.record.parse_date`` reports to, as content problems."""
+
+    def __init__(self, problems: list, rel: str):
+        self.problems, self.rel = problems, rel
+
+    def add(self, where: str, message: str) -> None:
+        from core.contentio import ContentProblem
+
+        self.problems.append(ContentProblem(self.rel, where, message))
 
 
 def _topic_known(key: str) -> bool:
@@ -104,10 +117,9 @@ def parse_entries(data, rel: str, registry, problems: list, *, today: date | Non
                 bad = True
         if bad:
             continue
-        if isinstance(reviewed, datetime):  # YAML reads "2026-11-27 10:00" as a timestamp
-            reviewed = reviewed.date()
-        if not isinstance(reviewed, date):
-            problems.append(ContentProblem(rel, f"{where}.last_reviewed", "wajib: tanggal (YYYY-MM-DD)"))
+        # as a service page's: a date, a timestamp's date or an ISO string
+        reviewed = parse_date(_Collect(problems, rel), reviewed, f"{where}.last_reviewed")
+        if reviewed is None:
             continue
         if reviewed > today:
             problems.append(ContentProblem(rel, f"{where}.last_reviewed", "tanggal di masa depan"))
@@ -146,7 +158,6 @@ def replace_from_content(entries: list[ReferralEntry], agencies: dict[str, int])
 
 def _source(text: str, regulations: dict[str, Regulation]) -> dict:
     from .presenters import _host
-    from .record import parse_source
 
     src = parse_source(text)
     if src is not None and src.kind == "url":
@@ -167,8 +178,6 @@ def for_topic(key: str) -> list[dict]:
         rows = db.session.scalars(sa.select(TopicReferral).options(selectinload(TopicReferral.agency))
                                   .where(TopicReferral.topic == key)
                                   .order_by(TopicReferral.position, TopicReferral.id).limit(PER_TOPIC)).all()
-        from .record import parse_source
-
         keys = {s.ref for r in rows for s in map(parse_source, r.sources or []) if s and s.kind == "regulation"}
         regulations = {reg.key: reg for reg in db.session.scalars(
             sa.select(Regulation).where(Regulation.key.in_(keys)))} if keys else {}
