@@ -414,14 +414,18 @@ def _period():
 
 def _named_topics(rows: list[dict]) -> list[dict]:
     """Gap topics with their name in the reader's language (the key itself
-    for a topic whose heading was renamed or removed since)."""
+    for a topic whose heading was renamed or removed since) and the agencies
+    their searchers are referred to (content/referrals.yml; none yet: a
+    referral worth writing)."""
     from core.i18n import current_language
     from search.engine import outside_topic
+    from search.registry import referrals
 
     language = current_language()
     for row in rows:
         topic = outside_topic(row["topic"])
         row["name"] = topic.name(language) if topic else row["topic"]
+        row["referred_to"] = [r["name"] for r in referrals(row["topic"])] if topic else []
     return rows
 
 
@@ -451,9 +455,9 @@ CSV_TABLES = {
     "pencarian-teratas": (["kueri", "jumlah"], lambda t: t["top"]),
     "tanpa-hasil": (["kueri", "jumlah"], lambda t: t["zero"]),
     "kurang-yakin": (["kueri", "jumlah"], lambda t: t["uncertain"]),
-    "topik-di-luar": (["topik", "kunci", "jumlah", "contoh_kueri"],
-                      lambda t: [(d["name"], d["topic"], d["searches"], " | ".join(d["examples"]))
-                                 for d in t["topics"]]),
+    "topik-di-luar": (["topik", "kunci", "jumlah", "contoh_kueri", "dirujuk_ke"],
+                      lambda t: [(d["name"], d["topic"], d["searches"], " | ".join(d["examples"]),
+                                  " | ".join(d["referred_to"])) for d in t["topics"]]),
     "defleksi": (["layanan", "terbantu_ya", "tidak_terbantu", "klik_saran", "bertanya", "eskalasi", "tingkat_defleksi"],
                  lambda t: [(d["service"], d["yes"], d["no"], d["deflected"], d["posted"], d["escalated"],
                              "" if d["rate"] is None else f"{d['rate']:.3f}") for d in t["deflection"]]),

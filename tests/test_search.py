@@ -654,9 +654,11 @@ def test_an_unanswered_question_is_told_its_topic(dense_app):
     assert "resep dan makanan" in section and "resep rendang padang" in section and ">3<" in section
     assert section.index("resep dan makanan") < section.index("bank, ATM dan dompet digital")
     csv = km.get("/kelola/analitik/topik-di-luar.csv?dari=2020-01-01&sampai=2030-01-01").get_data(as_text=True)
-    assert csv.splitlines()[:3] == ["topik,kunci,jumlah,contoh_kueri",
-                                    "resep dan makanan,resep-dan-makanan,3,resep rendang padang",
-                                    "\"bank, ATM dan dompet digital\",bank-atm-dan-dompet-digital,1,lupa pin atm bri"]
+    assert csv.splitlines()[:3] == ["topik,kunci,jumlah,contoh_kueri,dirujuk_ke",
+                                    "resep dan makanan,resep-dan-makanan,3,resep rendang padang,",
+                                    "\"bank, ATM dan dompet digital\",bank-atm-dan-dompet-digital,1,lupa pin atm bri,"
+                                    "Otoritas Jasa Keuangan (OJK) | Bank Indonesia (BI)"]
+    assert "belum ada rujukan" in section and "dirujuk ke: Otoritas Jasa Keuangan (OJK)" in section
     english = km.get("/kelola/analitik?lang=en").get_data(as_text=True)
     assert "recipes and food" in english
 
