@@ -39,18 +39,6 @@ class ReferralEntry:
     last_reviewed: date
 
 
-class _Collect:
-    """What ``kb.record.parse_date`` reports to, as content problems."""
-
-    def __init__(self, problems: list, rel: str):
-        self.problems, self.rel = problems, rel
-
-    def add(self, where: str, message: str) -> None:
-        from core.contentio import ContentProblem
-
-        self.problems.append(ContentProblem(self.rel, where, message))
-
-
 def _topic_known(key: str) -> bool:
     from search.engine import outside_topic
 
@@ -66,6 +54,7 @@ def parse_entries(data, rel: str, registry, problems: list, *, today: date | Non
     from core.contentio import ContentProblem
 
     from .lint import cite_problem
+    from .loader import _checked
 
     today = today or date.today()
     out: list[ReferralEntry] = []
@@ -94,16 +83,14 @@ def parse_entries(data, rel: str, registry, problems: list, *, today: date | Non
         if not isinstance(agency, str) or agency not in registry.agencies:
             problems.append(ContentProblem(rel, f"{where}.agency", f"instansi tidak dikenal: {agency!r}"))
             continue
-        texts = {}
-        for name in ("text", "text_en"):
-            value = raw.get(name)
-            if not isinstance(value, str) or not value.strip() or len(value) > TEXT_CHARS:
-                problems.append(ContentProblem(rel, f"{where}.{name}", f"wajib: satu atau dua kalimat "
-                                                                      f"(<= {TEXT_CHARS} karakter)"))
-                continue
-            texts[name] = " ".join(value.split())
-        if len(texts) < 2:
+        # the same text and date rules as a service page's fields (kb.record.Checker)
+        c, flush = _checked(rel, problems)
+        texts = {name: c.text(raw.get(name), f"{where}.{name}", max_len=TEXT_CHARS) for name in ("text", "text_en")}
+        reviewed = parse_date(c, reviewed, f"{where}.last_reviewed")
+        flush()
+        if None in texts.values() or reviewed is None:
             continue
+        texts = {name: " ".join(value.split()) for name, value in texts.items()}
         if (not isinstance(sources, list) or not sources or len(sources) > SOURCES_PER_ENTRY
                 or not all(isinstance(s, str) for s in sources)):
             problems.append(ContentProblem(rel, f"{where}.sources", f"wajib: 1-{SOURCES_PER_ENTRY} sumber (id "
@@ -116,10 +103,6 @@ def parse_entries(data, rel: str, registry, problems: list, *, today: date | Non
                 problems.append(ContentProblem(rel, f"{where}.sources[{j}]", finding.message))
                 bad = True
         if bad:
-            continue
-        # as a service page's: a date, a timestamp's date or an ISO string
-        reviewed = parse_date(_Collect(problems, rel), reviewed, f"{where}.last_reviewed")
-        if reviewed is None:
             continue
         if reviewed > today:
             problems.append(ContentProblem(rel, f"{where}.last_reviewed", "tanggal di masa depan"))

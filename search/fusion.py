@@ -101,6 +101,11 @@ THREAD_FEATURES = ("lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "titl
 FEATURES = ("lex_norm", "lex_rr", "dense_cos", "dense_rr", "cover", "title_cover", "is_service", "prior_rr",
             "idf_cover", "name_sim", "short_service", *(f"{f}_thread" for f in THREAD_FEATURES))
 DENSE_FEATURES = frozenset({"dense_cos", "dense_rr", "dense_cos_thread", "dense_rr_thread"})
+QUERY_FEATURES = ("top_score", "top_cos", "top_cover", "known", "cos_margin", "cos_median", "top_idf_cover",
+                  "top_name_sim", "english", "foreign", "foreign_subject", "brand", "top_miss_idf", "domain",
+                  "unexplained", "top_central", "length", "long_partial", "central_share", "outside",
+                  "outside_cover")
+DEFAULT_PATH = Path(__file__).with_name("data") / "fusion.json"
 
 
 def add_thread_features(x: dict[str, float], is_service: bool) -> dict[str, float]:
@@ -110,11 +115,6 @@ def add_thread_features(x: dict[str, float], is_service: bool) -> dict[str, floa
         if name in x:
             x[f"{name}_thread"] = 0.0 if is_service else x[name]
     return x
-QUERY_FEATURES = ("top_score", "top_cos", "top_cover", "known", "cos_margin", "cos_median", "top_idf_cover",
-                  "top_name_sim", "english", "foreign", "foreign_subject", "brand", "top_miss_idf", "domain",
-                  "unexplained", "top_central", "length", "long_partial", "central_share", "outside",
-                  "outside_cover")
-DEFAULT_PATH = Path(__file__).with_name("data") / "fusion.json"
 
 
 def sigmoid(z: float) -> float:

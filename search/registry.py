@@ -2,6 +2,7 @@
 search documents, so search never imports them."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -46,8 +47,15 @@ def register_referrals(lookup: Callable[[str], list[dict]]) -> None:
 
 def referrals(topic_key: str) -> list[dict]:
     """Who handles a topic our pages do not answer ([] when nobody is on
-    record or no provider is registered)."""
-    return list(_REFERRALS(topic_key)) if _REFERRALS is not None and topic_key else []
+    record, no provider is registered, or the lookup fails: a referral is
+    extra help, and its failure must not take a search or a page down)."""
+    if _REFERRALS is None or not topic_key:
+        return []
+    try:
+        return list(_REFERRALS(topic_key))
+    except Exception:
+        logging.getLogger("layanan.search").exception("referrals for topic %s failed", topic_key)
+        return []
 
 
 def pinned(key: str) -> list[str]:

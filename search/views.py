@@ -53,13 +53,8 @@ def topic_referrals(response, language: str) -> list[dict]:
     sentence in the reader's language ([] without a topic)."""
     if response is None or response.topic is None:
         return []
-    try:
-        found = referrals(response.topic.key)
-    except Exception:  # a referral is extra help: its failure must not take the answer down
-        logging.getLogger("layanan.search").exception("referrals for topic %s failed", response.topic.key)
-        return []
     out = []
-    for r in found:
+    for r in referrals(response.topic.key):
         text = r["text_en"] if language == "en" else r["text"]
         out.append({"agency": r["agency"], "name": r["name"], "website": r["website"], "text": text,
                     "sources": r["sources"], "last_reviewed": r["last_reviewed"]})
