@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from .analysis import terms
 from .documents import Document
 
 
@@ -45,17 +46,30 @@ def register_referrals(lookup: Callable[[str], list[dict]]) -> None:
     _REFERRALS = lookup
 
 
-def referrals(topic_key: str) -> list[dict]:
+def referrals(topic_key: str, query: str = "") -> list[dict]:
     """Who handles a topic our pages do not answer ([] when nobody is on
     record, no provider is registered, or the lookup fails: a referral is
-    extra help, and its failure must not take a search or a page down)."""
+    extra help, and its failure must not take a search or a page down).
+
+    With ``query``, the referrals sharing more of its words (analyzed, in
+    either language's sentence or the agency's name) come first, the file's
+    order breaking ties: "hak cipta lagu" puts DJKI's copyright sentence
+    before BPOM's, which the file lists first for the same topic."""
     if _REFERRALS is None or not topic_key:
         return []
     try:
-        return list(_REFERRALS(topic_key))
+        found = list(_REFERRALS(topic_key))
     except Exception:
         logging.getLogger("layanan.search").exception("referrals for topic %s failed", topic_key)
         return []
+    wanted = set(terms(query)) if query and len(found) > 1 else set()
+    if not wanted:
+        return found
+
+    def shared(r: dict) -> int:
+        return len(wanted & set(terms(" ".join(str(r.get(k) or "") for k in ("name", "text", "text_en")))))
+
+    return sorted(found, key=shared, reverse=True)  # stable: ties keep the file's order
 
 
 def pinned(key: str) -> list[str]:

@@ -54,7 +54,7 @@ def topic_referrals(response, language: str) -> list[dict]:
     if response is None or response.topic is None:
         return []
     out = []
-    for r in referrals(response.topic.key):
+    for r in referrals(response.topic.key, f"{response.query} {response.normalized}"):
         text = r["text_en"] if language == "en" else r["text"]
         out.append({"agency": r["agency"], "name": r["name"], "website": r["website"], "text": text,
                     "sources": r["sources"], "last_reviewed": r["last_reviewed"]})

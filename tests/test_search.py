@@ -663,6 +663,27 @@ def test_an_unanswered_question_is_told_its_topic(dense_app):
     assert "recipes and food" in english
 
 
+def test_referrals_sharing_the_questions_words_come_first(monkeypatch):
+    """Of a topic's referrals, the ones sharing more of the question's words
+    (analyzed as search analyzes them, in either language) come first; ties,
+    and no query at all, keep the file's order."""
+    import search.registry
+
+    rows = [{"agency": "bpom", "name": "Badan Pengawas Obat dan Makanan (BPOM)", "text": "Kosmetik wajib bernotifikasi BPOM.",
+             "text_en": "Cosmetics must be notified to BPOM."},
+            {"agency": "djki", "name": "Direktorat Jenderal Kekayaan Intelektual (DJKI)",
+             "text": "Hak cipta dicatatkan daring ke DJKI.", "text_en": "Copyright is recorded online with DJKI."},
+            {"agency": "bnn", "name": "Badan Narkotika Nasional (BNN)", "text": "Rehabilitasi pecandu narkoba gratis.",
+             "text_en": "Free rehabilitation for drug users."}]
+    monkeypatch.setattr(search.registry, "_REFERRALS", lambda key: list(rows))
+    order = lambda q: [r["agency"] for r in search.registry.referrals("t", q)]  # noqa: E731
+    assert order("") == order("cara minta rekam medis") == ["bpom", "djki", "bnn"]
+    assert order("hak cipta lagu") == ["djki", "bpom", "bnn"]
+    assert order("rehabilitasi narkoba gratis di mana") == ["bnn", "bpom", "djki"]
+    assert order("copyright for a song") == ["djki", "bpom", "bnn"]
+    assert order("kosmetik djki") == ["bpom", "djki", "bnn"]  # one word each: the file's order
+
+
 def test_an_unanswered_question_is_told_who_handles_its_topic(dense_app, monkeypatch):
     """"lupa pin atm bri" gets no official page and the banks topic; /cari
     and the API say who handles it, in the reader's language, with the
