@@ -226,9 +226,10 @@ def fit_ranker(groups: list, n_features: int, lam: float) -> np.ndarray:
     scale[scale < 1e-9] = 1.0
     groups = [(X / scale, t, wt) for X, t, wt in groups]
     total = sum(g[2] for g in groups) or 1.0
+    lam = np.broadcast_to(np.asarray(lam, dtype=float), (n_features,))  # one strength, or one per feature
 
     def loss(w):
-        value = 0.5 * lam * total * float(w @ w)
+        value = 0.5 * total * float(w @ (lam * w))
         for X, t, wt in groups:
             s = X @ w
             m = s.max()
@@ -239,7 +240,7 @@ def fit_ranker(groups: list, n_features: int, lam: float) -> np.ndarray:
     current = loss(w)
     for _ in range(100):
         grad = lam * total * w
-        hess = lam * total * np.eye(n_features)
+        hess = total * np.diag(lam)
         for X, t, wt in groups:
             s = X @ w
             p = np.exp(s - s.max())
