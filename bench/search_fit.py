@@ -264,15 +264,21 @@ def fit_ranker(groups: list, n_features: int, lam: float) -> np.ndarray:
     return w / scale
 
 
+def ranked_order(rec: dict, features: list[str], w: np.ndarray) -> list[str]:
+    """A record's candidates in the order linear weights ``w`` put them
+    (official pages win ties, as in the engine)."""
+    scored = sorted(rec["ranked"], key=lambda c: (-round(float(np.dot(w, [c["x"].get(f, 0.0) for f in features])), 9),
+                                                  -c["x"].get("is_service", 0.0), c["doc_id"]))
+    return [c["doc_id"] for c in scored]
+
+
 def ranker_metric(records: list[dict], features: list[str], w: np.ndarray, kind: str) -> float:
     vals = []
     for rec in records:
         q = rec["query"]
         if not q.relevant:
             continue
-        scored = sorted(rec["ranked"], key=lambda c: (-round(float(np.dot(w, [c["x"].get(f, 0.0) for f in features])), 9),
-                                                      -c["x"].get("is_service", 0.0), c["doc_id"]))
-        order = [c["doc_id"] for c in scored]
+        order = ranked_order(rec, features, w)
         if kind == "semeval":
             vals.append(average_precision(order, q.relevant))
         else:

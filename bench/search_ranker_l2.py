@@ -43,9 +43,7 @@ def first_relevant(records: list[dict], features: list[str], w: np.ndarray) -> t
         q = rec["query"]
         if not q.relevant:
             continue
-        scored = sorted(rec["ranked"], key=lambda c: (-round(float(np.dot(w, [c["x"].get(f, 0.0) for f in features])), 9),
-                                                      -c["x"].get("is_service", 0.0), c["doc_id"]))
-        r = sf.first_rank([c["doc_id"] for c in scored], q.relevant)
+        r = sf.first_rank(sf.ranked_order(rec, features, w), q.relevant)
         rr.append(1 / r if r else 0.0)
         at1.append(1.0 if r == 1 else 0.0)
     return statistics.mean(rr), statistics.mean(at1)

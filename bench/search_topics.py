@@ -16,7 +16,10 @@ the committed search/data/fusion.json) and prints, per set and kind of query:
   handles that topic, shown under the topic since stop 32);
 - every (query, topic, referred to) row of the out-of-domain queries, for
   reading: the file ends with them, so a person can judge whether the topic
-  and the agencies it sends the citizen to are right.
+  and the agencies it sends the citizen to are right;
+- (stop 33) for queries whose official results are shown hedged ("we are
+  not sure these answer you"), how many would get a topic if topics were
+  named above hedged results too, and which in-domain ones (wrongly).
 
 TOPIC_BAR was chosen on tuning queries only; held-out figures are reported.
 """
@@ -53,7 +56,7 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="also write the report (markdown) here")
     args = parser.parse_args()
     from kb.loader import parse_directory
-    from search.engine import TOPIC_BAR
+    from search.engine import TOPIC_BAR, outside_topic_headings
 
     referred: dict[str, list[str]] = {}
     for entry in parse_directory(ROOT / "content", use_db=False).referrals or []:
@@ -68,11 +71,19 @@ def main() -> None:
              "|---|---|---|---|---|---|"]
     pairs: dict[str, list[tuple[str, str, float, str]]] = {}
     wrong: list[str] = []
+    hedged_rows = ["", "## Hedged results: would naming a topic above them help? (not done)", "",
+                   "Queries whose official results are shown under \"we are not sure\", and how many of them are "
+                   "within TOPIC_BAR of an outside line (so would be named a topic if topics were shown above "
+                   "hedged results).", "",
+                   "| set | kind | hedged | within TOPIC_BAR |", "|---|---|---|---|"]
+    hedged_wrong: list[str] = []
+    headings = outside_topic_headings()
     with corpus.app.app_context():
         engine = corpus.app.extensions["search"]
         engine.prepare_outside()
         for set_name, queries in corpus.sets.items():
             n, none, named, with_referral = Counter(), Counter(), Counter(), Counter()
+            hedged, near_topic = Counter(), Counter()
             for q in queries:
                 r = engine.search(q.text, k=10)
                 kind = group(q)
@@ -84,6 +95,13 @@ def main() -> None:
                         with_referral[kind] += r.topic.key in referred
                 if r.topic and kind == "in-domain":
                     wrong.append(f"{set_name}: {q.text!r} -> {r.topic.name_id}")
+                if r.results and not r.certain and any(x.kind == "service" for x in r.results):
+                    hedged[kind] += 1
+                    near = engine.outside_nearest(r.query_vector) if r.query_vector is not None else None
+                    if near and near[0] >= TOPIC_BAR:
+                        near_topic[kind] += 1
+                        if kind == "in-domain" and headings[near[1]] is not None:
+                            hedged_wrong.append(f"{set_name}: {q.text!r} -> {headings[near[1]].name_id}")
                 if r.topic and kind == "out-of-domain":
                     pairs.setdefault(set_name, []).append((q.text, r.topic.name_id,
                                                            r.query_features.get("outside", 0.0),
@@ -92,7 +110,10 @@ def main() -> None:
                 share = f"{named[kind]} ({named[kind] / none[kind]:.1%})" if none[kind] else "0"
                 sent = f"{with_referral[kind]} ({with_referral[kind] / named[kind]:.1%})" if named[kind] else "0"
                 lines.append(f"| {set_name} | {kind} | {n[kind]} | {none[kind]} | {share} | {sent} |")
+                hedged_rows.append(f"| {set_name} | {kind} | {hedged[kind]} | {near_topic[kind]} |")
     lines += ["", f"In-domain queries named a topic: {len(wrong)}", *[f"- {w}" for w in wrong]]
+    lines += hedged_rows + ["", f"Hedged in-domain queries that would be named a topic: {len(hedged_wrong)}",
+                            *[f"- {w}" for w in hedged_wrong]]
     for set_name, rows in pairs.items():
         lines += ["", f"## {set_name}: out-of-domain queries and the topic named ({len(rows)})", "",
                   "| query | topic | cosine | referred to |", "|---|---|---|---|"]
