@@ -721,8 +721,17 @@ def test_an_unanswered_question_is_told_who_handles_its_topic(dense_app, monkeyp
     assert "Yang dapat membantu:" not in html
     # a question we answer names no topic and so no referral
     assert client.get("/api/v1/search", query_string={"q": "perpanjang paspor"}).get_json()["topic"] is None
-    # a failing lookup costs the referrals, never the answer
     import search.registry
+
+    # the route passes the question, so the referral sharing its words leads
+    with dense_app.app_context():
+        stored = search.registry._REFERRALS("bank-atm-dan-dompet-digital")
+    monkeypatch.setattr(search.registry, "_REFERRALS", lambda key: [
+        {**stored[0], "agency": "x", "text": "Kalimat umum.", "text_en": "A general sentence.", "name": "X"},
+        *stored])
+    data = client.get("/api/v1/search", query_string={"q": "lupa pin atm bri", "lang": "id"}).get_json()
+    assert [r["agency"] for r in data["topic"]["referrals"]][:2] == ["ojk", "x"]
+    # a failing lookup costs the referrals, never the answer
 
     def broken(key):
         raise RuntimeError("database went away")
