@@ -1056,15 +1056,17 @@ def report(evaluation: dict, semeval: dict, fit_report: dict | None, params: Fus
         md.append("")
 
     data["citizen"] = {}
-    for name in ("citizen-tuning", "citizen-heldout", "citizen-tuning-lexical", "citizen-heldout-lexical"):
+    labels = {"citizen-tuning": "Citizen queries, TUNING set (fitted on)",
+              "citizen-heldout": "Citizen queries, HELD-OUT set (never tuned on)",
+              "citizen-heldout-fresh": "Citizen queries, FRESH HELD-OUT set (stop 33, never read while deciding)",
+              "citizen-tuning-lexical": "Tuning set, lexical-only mode (encoder unavailable)",
+              "citizen-heldout-lexical": "Held-out set, lexical-only mode (encoder unavailable)",
+              "citizen-heldout-fresh-lexical": "Fresh held-out set, lexical-only mode (encoder unavailable)"}
+    for name, label in labels.items():
         if name not in evaluation:
             continue
         t = citizen_tables(evaluation[name])
         data["citizen"][name] = t
-        label = {"citizen-tuning": "Citizen queries, TUNING set (fitted on)",
-                 "citizen-heldout": "Citizen queries, HELD-OUT set (never tuned on)",
-                 "citizen-tuning-lexical": "Tuning set, lexical-only mode (encoder unavailable)",
-                 "citizen-heldout-lexical": "Held-out set, lexical-only mode (encoder unavailable)"}[name]
         md += [f"## {label}", "", "In-domain queries: rank of the first relevant document in the one mixed list "
                "(official pages and threads); *best* = the single best answer.", ""]
         rows = [(how if how != "results" else "API (bar applied)", t[how]) for how in
@@ -1133,7 +1135,7 @@ def report(evaluation: dict, semeval: dict, fit_report: dict | None, params: Fus
               ["lexical", "dense", "RRF (old)", "fused", "API (bar applied)"])
 
     lat = {}
-    for name in ("citizen-heldout", "citizen-heldout-lexical", "quora-5k"):
+    for name in ("citizen-heldout", "citizen-heldout-lexical", "citizen-heldout-fresh", "quora-5k"):
         if name in evaluation:
             recs = evaluation[name]
             total = [r["ms"] for r in recs]
