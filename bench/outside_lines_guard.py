@@ -49,7 +49,7 @@ def as_searched(queries: list[str]) -> list[str]:
     applied: ``SearchEngine.search`` does the same)."""
     from search.normalize import Normalizer, clean_query, encoder_text
 
-    normalizer = Normalizer.from_file(ROOT / "search" / "data" / "normalization.yml")
+    normalizer = Normalizer.from_file()  # the map search loads by default
     return [encoder_text(normalizer.segments(clean_query(q))) for q in queries]
 
 

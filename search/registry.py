@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .analysis import terms
 from .documents import Document
@@ -67,9 +68,16 @@ def referrals(topic_key: str, query: str = "") -> list[dict]:
         return found
 
     def shared(r: dict) -> int:
-        return len(wanted & set(terms(" ".join(str(r.get(k) or "") for k in ("name", "text", "text_en")))))
+        return len(wanted & _referral_terms(" ".join(str(r.get(k) or "") for k in ("name", "text", "text_en"))))
 
     return sorted(found, key=shared, reverse=True)  # stable: ties keep the file's order
+
+
+@lru_cache(maxsize=256)
+def _referral_terms(text: str) -> frozenset[str]:
+    """A referral's analyzed words: its text changes only when content is
+    loaded, so it is analyzed once per process, not on every search."""
+    return frozenset(terms(text))
 
 
 def pinned(key: str) -> list[str]:
