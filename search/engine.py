@@ -467,16 +467,22 @@ class SearchEngine:
         group unknown to every index weighs the most); the share of groups
         some index knows; and per group, its weight over the largest possible
         one when some index knows it, else 0 (for ``miss_idf``: a rare word
-        the index knows but the page lacks)."""
+        the index knows but the page lacks).  A group of bare numbers
+        ("2022", "1 2 3") counts in neither part of the share: some page
+        holds almost any number, so a number is no sign that we know what is
+        asked ("who won the world cup 2022" and "testing 1 2 3" know no word;
+        stop 34)."""
         n = max(1, self.lexical_doc_count())
         top = math.log(1.0 + n)
-        out, known, rare = [], 0, []
+        out, known, worded, rare = [], 0, 0, []
         for g in groups:
             df = max((self.doc_frequency(t) for t in g), default=0)
-            known += df > 0
+            if not all(t.isdigit() for t in g):
+                worded += 1
+                known += df > 0
             out.append(idf(df, n))
             rare.append(out[-1] / top if df > 0 else 0.0)
-        return out, (known / len(groups) if groups else 0.0), rare
+        return out, (known / worded if worded else 0.0), rare
 
     def doc_frequency(self, term: str) -> int:
         """Documents of both indexes holding an analyzed term."""

@@ -497,6 +497,20 @@ def test_a_query_no_index_knows_a_word_of_gets_no_official_page(dense_app):
         assert any("paspor" in r.doc_id for r in fixed.results)
 
 
+def test_bare_numbers_are_no_known_words(dense_app):
+    """Some page holds almost any number, so a number is no sign that we
+    know what is asked: "testing 1 2 3" and "who won the world cup 2022"
+    know no word and get no official page (stop 34: the second was answered
+    with confidence by the property-tax page); a number beside a word we
+    know neither helps nor hurts that word's share."""
+    with dense_app.app_context():
+        eng = dense_app.extensions["search"]
+        for query in ("testing 1 2 3", "who won the world cup 2022", "2022", "1"):
+            resp = eng.search(query, suggest=False)
+            assert resp.known == 0.0 and resp.results == [] and resp.abstained, query
+        assert eng.search("sim hilang 2026", suggest=False).known == eng.search("sim hilang", suggest=False).known == 1.0
+        assert eng.search("perpanjang paspor 2026", suggest=False).results
+
 def test_outside_vectors_are_encoded_once_and_kept_on_disk(tmp_path, monkeypatch):
     import numpy as np
 
