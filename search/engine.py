@@ -455,12 +455,6 @@ class SearchEngine:
                 groups.append(group)
         return groups[:32]
 
-    def known_share(self, groups: list[frozenset[str]]) -> float:
-        if not groups:
-            return 0.0
-        known = sum(1 for g in groups if any(ix.has_term(t) for t in g for ix in self.lexicals.values()))
-        return known / len(groups)
-
     def group_weights(self, groups: list[frozenset[str]]) -> tuple[list[float], float, list[float]]:
         """An inverse document frequency per word group, over both indexes:
         log(1 + N / (1 + df)) with df the group's most frequent term (a

@@ -512,6 +512,7 @@ def test_bare_numbers_are_no_known_words(dense_app):
         assert eng.search("sim hilang 2026", suggest=False).known == eng.search("sim hilang", suggest=False).known == 1.0
         assert eng.search("perpanjang paspor 2026", suggest=False).results
 
+
 def test_outside_vectors_are_encoded_once_and_kept_on_disk(tmp_path, monkeypatch):
     import numpy as np
 
